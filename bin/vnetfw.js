@@ -1,0 +1,8 @@
+#!/usr/bin/env node
+// Thin launcher: the compiled CLI lives in dist/ (built by `npm ci` via the prepare script).
+import { main } from '../dist/src/cli/main.js';
+
+main(process.argv.slice(2)).then(
+  (code) => { process.exitCode = code; },
+  (err) => { process.stderr.write(`vnetfw: ${err instanceof Error ? err.message : String(err)}\n`); process.exitCode = 1; },
+);

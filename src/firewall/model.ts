@@ -1,0 +1,42 @@
+// The firewall model: what a network's rules are, independent of how they are sent to the kernel.
+// A command is stored in libvirt's saved form: argv without the program, without `-w` / `-ae`
+// (those are added when a command is rendered for running), e.g.
+//   iptables: ['--table','filter','--insert','LIBVIRT_INP','--in-interface','virbr0', ...]
+//   nft:      ['insert','rule','ip','libvirt_network','guest_output','iif','virbr0','counter','reject']
+export type Backend = 'iptables' | 'nftables';
+export const BACKENDS: readonly Backend[] = ['iptables', 'nftables'];
+
+export type Program = 'iptables' | 'ip6tables' | 'nft';
+
+export interface FwCommand {
+  program: Program;
+  args: string[];
+  ignoreErrors?: boolean;
+}
+
+// A group runs in order; a failing command fails the group unless errors are ignored
+// (libvirt's DHCP checksum group is the one group that tolerates failure).
+export interface FwGroup {
+  ignoreErrors: boolean;
+  commands: FwCommand[];
+}
+
+// Everything one network adds on one backend, in libvirt's emission order.
+export interface FwRuleSet {
+  backend: Backend;
+  network: string;
+  groups: FwGroup[];
+}
+
+// What was actually applied: each command with the command that undoes it. For iptables the undo
+// is known up front (--insert -> --delete); for nftables it needs the handle the kernel echoed.
+export interface AppliedCommand {
+  command: FwCommand;
+  undo: FwCommand;
+}
+
+// libvirt's fwRemoval: groups of undo commands, to be run in order, errors ignored.
+export interface FwRemoval {
+  backend: Backend;
+  groups: FwGroup[];
+}
