@@ -17,6 +17,7 @@ export interface RunResult {
   signal?: string;           // set when killed by a signal
   timedOut?: boolean;
   failedToStart?: boolean;   // ENOENT and friends
+  canceled?: boolean;        // aborted through RunRequest.signal
 }
 
 export interface Runner {

@@ -1,0 +1,58 @@
+import { execa } from 'execa';
+import type { Runner, RunRequest, RunResult } from './types.js';
+
+export interface ExecaRunnerOptions {
+  // Environment added to the process's own (PATH lookup happens at run time with this env).
+  env?: Record<string, string>;
+  // Default timeout for a run without its own; the child is killed (SIGTERM, then SIGKILL).
+  timeoutMs?: number;
+}
+
+export const DEFAULT_TIMEOUT_MS = 30_000;
+
+// The real Runner: execa 9, never a shell, never rejecting (the RunResult says what happened).
+export function createExecaRunner(opts: ExecaRunnerOptions = {}): Runner {
+  const defaultTimeout = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  return {
+    async run(req: RunRequest): Promise<RunResult> {
+      const [file, ...args] = req.argv;
+      if (file === undefined || file === '') throw new TypeError('RunRequest.argv must name a program');
+      const started = Date.now();
+      const res = await execa(file, args, {
+        reject: false,
+        shell: false,
+        // Keep output byte-exact for the event log and for handle parsing.
+        stripFinalNewline: false,
+        // Without input, stdin is /dev/null-like: no program should wait on our terminal.
+        ...(req.stdin !== undefined ? { input: req.stdin } : { stdin: 'ignore' as const }),
+        timeout: req.timeoutMs ?? defaultTimeout,
+        ...(req.signal ? { cancelSignal: req.signal } : {}),
+        ...(opts.env ? { env: opts.env } : {}),
+        // Programs like nft do not call setlocale, but iptables' messages may; keep them stable.
+        encoding: 'utf8',
+      });
+      const failedToStart = res.exitCode === undefined && !res.signal && !res.timedOut && !res.isCanceled;
+      const result: RunResult = {
+        argv: [...req.argv],
+        exitCode: res.exitCode ?? -1,
+        stdout: typeof res.stdout === 'string' ? res.stdout : '',
+        stderr: typeof res.stderr === 'string' ? res.stderr : spawnMessage(res),
+        durationMs: res.durationMs ?? Date.now() - started,
+      };
+      if (req.stdin !== undefined) result.stdin = req.stdin;
+      if (res.signal) result.signal = res.signal;
+      if (res.timedOut) result.timedOut = true;
+      if (res.isCanceled) result.canceled = true;
+      if (failedToStart) {
+        result.failedToStart = true;
+        // execa leaves stderr empty when spawn fails; put the reason where callers look.
+        if (result.stderr === '') result.stderr = spawnMessage(res);
+      }
+      return result;
+    },
+  };
+}
+
+function spawnMessage(res: { code?: string; originalMessage?: string; shortMessage?: string }): string {
+  return res.originalMessage ?? res.shortMessage ?? res.code ?? '';
+}

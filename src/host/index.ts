@@ -1,0 +1,6 @@
+export {
+  bridgeExistsQuery, bridgeCreateCommands, bridgeDeleteCommands, parseLinkShow, ipv4Broadcast,
+} from './bridge.js';
+export type { LinkInfo } from './bridge.js';
+export { forwardingSysctls, createSysctl, SysctlError } from './sysctl.js';
+export type { Sysctl, SysctlSetting } from './sysctl.js';
