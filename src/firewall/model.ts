@@ -12,6 +12,9 @@ export interface FwCommand {
   program: Program;
   args: string[];
   ignoreErrors?: boolean;
+  // Set on per-network rules (libvirt's AUTO_ROLLBACK groups): nft runs them with `-ae` so the kernel
+  // echoes the handle the undo needs. Private setup commands leave it unset and get no `-ae`.
+  autoRollback?: boolean;
 }
 
 // A group runs in order; a failing command fails the group unless errors are ignored
@@ -33,6 +36,7 @@ export interface FwRuleSet {
 export interface AppliedCommand {
   command: FwCommand;
   undo: FwCommand;
+  group?: number;           // index of the FwGroup it came from (0 when absent)
 }
 
 // libvirt's fwRemoval: groups of undo commands, to be run in order, errors ignored.

@@ -1,0 +1,112 @@
+// The batches the executor really sends: one `nft -f -` script, or one `iptables-restore
+// --noflush` input per program, instead of one process per rule. A batch is all-or-nothing on the
+// kernel side; commands whose failure is tolerated go in a batch of their own (the executor may
+// fall back to running those one by one, since one failure aborts a whole batch).
+import { VnetfwError } from '../errors.js';
+import type { FwCommand, Program } from './model.js';
+
+export interface Batch {
+  argv: string[];             // argv[0] the program, looked up on PATH; never a shell
+  stdin: string;
+  ignoreErrors: boolean;
+  commands: FwCommand[];      // the commands the batch carries, in order
+}
+
+export const NFT_BATCH_ARGV: readonly string[] = ['nft', '--echo', '--handle', '-f', '-'];
+
+const IFACE_KEYS = new Set(['iif', 'oif', 'iifname', 'oifname']);
+
+const plainToken = (arg: string, cmd: FwCommand): string => {
+  if (arg === '' || /[\s"'\\;#]/.test(arg)) {
+    throw new VnetfwError('EFW_BATCH', `cannot put argument '${arg}' of ${cmd.program} ${cmd.args.join(' ')} in a batch`);
+  }
+  return arg;
+};
+
+// One nft script line: interface names double-quoted, chain specs ({ ... }) as they are.
+export const nftScriptLine = (cmd: FwCommand): string =>
+  cmd.args.map((a, i) => {
+    if (a.startsWith('{') && a.endsWith('}') && !/["\\\n]/.test(a)) return a;
+    const key = cmd.args[i - 1];
+    if (key !== undefined && IFACE_KEYS.has(key)) return `"${plainToken(a, cmd)}"`;
+    return plainToken(a, cmd);
+  }).join(' ');
+
+const RESTORE_VERBS: Record<string, string> = { '--insert': '-I', '-I': '-I', '--append': '-A', '-A': '-A', '--delete': '-D', '-D': '-D' };
+
+// iptables-restore input. New chains are declared (`:CHAIN - [0:0]`) only for --new-chain
+// commands: with --noflush, declaring a chain that exists flushes it.
+export const iptablesRestoreInput = (cmds: readonly FwCommand[]): string => {
+  const tables = new Map<string, { decls: string[]; rules: string[] }>();
+  for (const cmd of cmds) {
+    const args = [...cmd.args];
+    let table = 'filter';
+    const t = args.findIndex((a) => a === '--table' || a === '-t');
+    if (t >= 0) { table = args[t + 1] ?? 'filter'; args.splice(t, 2); }
+    const section = tables.get(table) ?? { decls: [], rules: [] };
+    tables.set(table, section);
+    const n = args.findIndex((a) => a === '--new-chain' || a === '-N');
+    if (n >= 0) { section.decls.push(`:${plainToken(args[n + 1] ?? '', cmd)} - [0:0]`); continue; }
+    const v = args.findIndex((a) => RESTORE_VERBS[a] !== undefined);
+    if (v < 0) throw new VnetfwError('EFW_BATCH', `cannot put ${cmd.program} ${cmd.args.join(' ')} in an iptables-restore batch`);
+    args[v] = RESTORE_VERBS[args[v] ?? ''] ?? '';
+    section.rules.push(args.map((a) => plainToken(a, cmd)).join(' '));
+  }
+  let out = '';
+  for (const [table, { decls, rules }] of tables) out += [`*${table}`, ...decls, ...rules, 'COMMIT'].join('\n') + '\n';
+  return out;
+};
+
+const restoreArgv = (program: Program): string[] => [program === 'ip6tables' ? 'ip6tables-restore' : 'iptables-restore', '-w', '--noflush'];
+
+// Order inside each program is kept; programs touch disjoint kernel objects (nft: one script for
+// both families; iptables and ip6tables: one restore each).
+export const renderBatches = (cmds: readonly FwCommand[]): Batch[] => {
+  const batches: Batch[] = [];
+  const keyed = new Map<string, FwCommand[]>();
+  for (const cmd of cmds) {
+    const key = `${cmd.program}/${cmd.ignoreErrors === true ? 'tolerant' : 'strict'}`;
+    const list = keyed.get(key) ?? [];
+    list.push(cmd);
+    keyed.set(key, list);
+  }
+  for (const [key, list] of keyed) {
+    const [program, tolerance] = key.split('/') as [Program, string];
+    const ignoreErrors = tolerance === 'tolerant';
+    if (program === 'nft') {
+      batches.push({ argv: [...NFT_BATCH_ARGV], stdin: list.map(nftScriptLine).join('\n') + '\n', ignoreErrors, commands: list });
+    } else {
+      batches.push({ argv: restoreArgv(program), stdin: iptablesRestoreInput(list), ignoreErrors, commands: list });
+    }
+  }
+  return batches;
+};
+
+interface Echoed { object: string; key: string; handle: number }
+
+const echoKey = (words: readonly string[]): string => words.slice(1, words[0] === 'table' ? 3 : 4).join(' ');
+
+// Maps each command of an nft script to the handle `nft --echo --handle` printed for it. Echo
+// prints created objects in order (one line each, ending `# handle N`); an `add` of an object
+// that already exists prints nothing, so rules are matched in order and chains/tables by name.
+export const parseNftEcho = (commands: readonly FwCommand[], stdout: string): Array<number | undefined> => {
+  const rules: number[] = [];
+  const named = new Map<string, number>();
+  for (const raw of stdout.split('\n')) {
+    const m = /# handle (\d+)\s*$/.exec(raw);
+    if (m === null) continue;
+    const words = raw.trim().split(/\s+/);
+    const e: Echoed = { object: words[1] ?? '', key: echoKey(words.slice(1)), handle: Number(m[1]) };
+    if (e.object === 'rule') rules.push(e.handle);
+    else named.set(e.key, e.handle);
+  }
+  let r = 0;
+  return commands.map((cmd) => {
+    const verbAt = cmd.args.findIndex((a) => !a.startsWith('-'));
+    const object = cmd.args[verbAt + 1];
+    const verb = cmd.args[verbAt];
+    if (verb !== 'insert' && verb !== 'add' && verb !== 'create') return undefined;
+    if (object === 'rule') return rules[r++];
+    return named.get(echoKey(cmd.args.slice(verbAt + 1)));
+  });
+};

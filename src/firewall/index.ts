@@ -1,0 +1,15 @@
+export type { AppliedCommand, Backend, FwCommand, FwGroup, FwRemoval, FwRuleSet, Program } from './model.js';
+export { BACKENDS } from './model.js';
+export { buildRules, ruleCommands } from './rules.js';
+export { buildIptablesRules } from './rules-iptables.js';
+export { buildNftablesRules, NFT_TABLE, nftFamily } from './rules-nftables.js';
+export {
+  emptyFamilyState, emptyPrivateState, parseIptablesListRules, parseIptablesSave, parseNftListTable, privateSetup,
+  privateSetupQueries, privateSetupWithQueries,
+} from './private-setup.js';
+export type { FamilyState, PrivateState } from './private-setup.js';
+export { formatLibvirt, formatLibvirtList, formatShell, runtimeArgv, shellQuote } from './format.js';
+export { iptablesUndo, nftUndo, removalFromApplied, undoOf } from './undo.js';
+export { iptablesRestoreInput, nftScriptLine, NFT_BATCH_ARGV, parseNftEcho, renderBatches } from './batch.js';
+export type { Batch } from './batch.js';
+export { escapeXml, formatFwRemovalXml, FwRemovalXmlError, fwRemovalFromStatusXml, parseFwRemovalXml } from './fwremoval-xml.js';

@@ -1,0 +1,115 @@
+// The private chains (iptables, FACTS §3.1) and tables/chains (nftables, FACTS §4) every network's
+// rules live in: parsers for what the kernel has now, and the commands still missing. Always both
+// families, as libvirt sets up ip and ip6 regardless of the networks' addresses.
+import type { IpFamily } from '../definition/types.js';
+import type { Backend, FwCommand } from './model.js';
+import { NFT_TABLE, nftFamily } from './rules-nftables.js';
+
+// What exists for one family: chains as 'table/chain', jumps as 'table/parent/child', and for
+// nftables whether the libvirt_network table is there.
+export interface FamilyState { table: boolean; chains: Set<string>; links: Set<string> }
+export type PrivateState = Record<IpFamily, FamilyState>;
+
+export const emptyFamilyState = (): FamilyState => ({ table: false, chains: new Set(), links: new Set() });
+export const emptyPrivateState = (): PrivateState => ({ ipv4: emptyFamilyState(), ipv6: emptyFamilyState() });
+
+const FAMILIES: readonly IpFamily[] = ['ipv4', 'ipv6'];
+
+export const IPTABLES_PRIVATE_CHAINS: ReadonlyArray<{ table: string; parent: string; child: string }> = [
+  { table: 'filter', parent: 'INPUT', child: 'LIBVIRT_INP' },
+  { table: 'filter', parent: 'OUTPUT', child: 'LIBVIRT_OUT' },
+  { table: 'filter', parent: 'FORWARD', child: 'LIBVIRT_FWO' },
+  { table: 'filter', parent: 'FORWARD', child: 'LIBVIRT_FWI' },
+  { table: 'filter', parent: 'FORWARD', child: 'LIBVIRT_FWX' },
+  { table: 'nat', parent: 'POSTROUTING', child: 'LIBVIRT_PRT' },
+  { table: 'mangle', parent: 'POSTROUTING', child: 'LIBVIRT_PRT' },
+];
+export const IPTABLES_TABLES = ['filter', 'nat', 'mangle'] as const;
+
+export const NFT_PRIVATE_CHAINS: ReadonlyArray<{ name: string; parent?: string; spec?: string }> = [
+  { name: 'forward', spec: '{ type filter hook forward priority 0; policy accept; }' },
+  { name: 'guest_output', parent: 'forward' },
+  { name: 'guest_input', parent: 'forward' },
+  { name: 'guest_cross', parent: 'forward' },
+  { name: 'guest_nat', spec: '{ type nat hook postrouting priority 100; policy accept; }' },
+  { name: 'postroute_mangle', spec: '{ type filter hook postrouting priority 0; policy accept; }' },
+];
+
+// `iptables --table T --list-rules` output (libvirt's callback): `-N X` = chain, `-A P -j C` = jump.
+export const parseIptablesListRules = (table: string, text: string, into: FamilyState = emptyFamilyState()): FamilyState => {
+  for (const line of text.split('\n')) {
+    const words = line.trim().split(/\s+/);
+    if (words[0] === '-N' && words[1] !== undefined) into.chains.add(`${table}/${words[1]}`);
+    if (words[0] === '-A' && words[1] !== undefined) {
+      const j = words.findIndex((w) => w === '-j' || w === '--jump');
+      const target = j > 0 ? words[j + 1] : undefined;
+      if (target !== undefined && words.length === 4) into.links.add(`${table}/${words[1]}/${target}`);
+    }
+  }
+  return into;
+};
+
+// `iptables-save` output: `*table` sections, `:CHAIN POLICY [p:b]` declarations, `-A` rules.
+export const parseIptablesSave = (text: string, into: FamilyState = emptyFamilyState()): FamilyState => {
+  let table = '';
+  const rules: string[] = [];
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    if (line.startsWith('*')) { table = line.slice(1); continue; }
+    if (line.startsWith(':') && table !== '') into.chains.add(`${table}/${line.slice(1).split(/\s+/)[0] ?? ''}`);
+    if (line.startsWith('-A ')) rules.push(line);
+    if (line === 'COMMIT' && rules.length > 0) { parseIptablesListRules(table, rules.join('\n'), into); rules.length = 0; }
+  }
+  return into;
+};
+
+// `nft list table FAM libvirt_network` output (libvirt's callback).
+export const parseNftListTable = (family: IpFamily, text: string, into: FamilyState = emptyFamilyState()): FamilyState => {
+  const header = `table ${nftFamily(family)} ${NFT_TABLE} {`;
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    if (line === header) into.table = true;
+    else if (line.startsWith('chain ')) into.chains.add(`${NFT_TABLE}/${line.split(/\s+/)[1] ?? ''}`);
+    else {
+      const m = /\bjump (\S+)/.exec(line);
+      if (m?.[1] !== undefined) into.links.add(`${NFT_TABLE}/${m[1]}`);
+    }
+  }
+  return into;
+};
+
+export const privateSetupQueries = (backend: Backend, family: IpFamily): FwCommand[] => {
+  if (backend === 'nftables') return [{ program: 'nft', args: ['list', 'table', nftFamily(family), NFT_TABLE] }];
+  const program = family === 'ipv4' ? 'iptables' : 'ip6tables';
+  return IPTABLES_TABLES.map((t) => ({ program, args: ['--table', t, '--list-rules'] }));
+};
+
+const missingForFamily = (backend: Backend, family: IpFamily, s: FamilyState): FwCommand[] => {
+  const out: FwCommand[] = [];
+  if (backend === 'iptables') {
+    const program = family === 'ipv4' ? 'iptables' : 'ip6tables';
+    for (const { table, parent, child } of IPTABLES_PRIVATE_CHAINS) {
+      if (!s.chains.has(`${table}/${child}`)) out.push({ program, args: ['--table', table, '--new-chain', child] });
+      if (!s.links.has(`${table}/${parent}/${child}`)) out.push({ program, args: ['--table', table, '--insert', parent, '--jump', child] });
+    }
+    return out;
+  }
+  const fam = nftFamily(family);
+  if (!s.table) out.push({ program: 'nft', args: ['add', 'table', fam, NFT_TABLE] });
+  for (const { name, parent, spec } of NFT_PRIVATE_CHAINS) {
+    if (!s.chains.has(`${NFT_TABLE}/${name}`)) out.push({ program: 'nft', args: ['add', 'chain', fam, NFT_TABLE, name, ...(spec === undefined ? [] : [spec])] });
+    if (parent !== undefined && !s.links.has(`${NFT_TABLE}/${name}`)) {
+      out.push({ program: 'nft', args: ['insert', 'rule', fam, NFT_TABLE, parent, 'counter', 'jump', name] });
+    }
+  }
+  return out;
+};
+
+// The set-up commands still missing (a fresh host: all of them, in base.* order).
+export const privateSetup = (backend: Backend, existing: PrivateState = emptyPrivateState()): FwCommand[] =>
+  FAMILIES.flatMap((f) => missingForFamily(backend, f, existing[f]));
+
+// libvirt's full private-setup output on a fresh host: per family the list queries, then the
+// commands their (empty) answers call for. This is exactly base.iptables / base.nftables.
+export const privateSetupWithQueries = (backend: Backend): FwCommand[] =>
+  FAMILIES.flatMap((f) => [...privateSetupQueries(backend, f), ...missingForFamily(backend, f, emptyFamilyState())]);

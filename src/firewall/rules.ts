@@ -1,0 +1,10 @@
+import type { NetworkDef } from '../definition/types.js';
+import type { Backend, FwCommand, FwRuleSet } from './model.js';
+import { buildIptablesRules } from './rules-iptables.js';
+import { buildNftablesRules } from './rules-nftables.js';
+
+// The one entry point from a validated definition to a network's firewall rules.
+export const buildRules = (def: NetworkDef, backend: Backend): FwRuleSet =>
+  (backend === 'iptables' ? buildIptablesRules(def) : buildNftablesRules(def));
+
+export const ruleCommands = (rules: FwRuleSet): FwCommand[] => rules.groups.flatMap((g) => g.commands);
