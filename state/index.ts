@@ -1,0 +1,24 @@
+// The state layer's public surface: everything outside state/ imports from here.
+export { StateError, isStateError, type StateErrorCode } from './errors.js';
+export {
+  EVENT_TYPES, OPERATION_KINDS, COMMAND_PURPOSES, NETWORK_STATES, OUTPUT_LIMIT_BYTES, RECORD_VERSION,
+  checkEvent, event, isEventType, normalizeEvent,
+  type EventType, type EventData, type NewEvent, type OperationKind, type CommandPurpose,
+} from './events.js';
+export { canonicalJson, sha256Hex, GENESIS_HASH } from './hash.js';
+export { sealRecord, decodeLine, type LogRecord } from './record.js';
+export {
+  emptyState, fold, foldAll,
+  type ProjectionState, type NetworkStatus, type InFlight, type StepStatus,
+} from './projection.js';
+export {
+  openStore, quarantineDir, DEFAULT_SEGMENT_BYTES, DEFAULT_SNAPSHOT_EVERY,
+  type Store, type OpenOptions,
+} from './log-store.js';
+export { withStore, type WithStoreOptions } from './with-store.js';
+export { verifyLog, scanLog, TamperError, type VerifyResult, type TornTail, type Position } from './replay.js';
+export { listSegments, segmentPath, logDir } from './segments.js';
+export { listSnapshots, snapshotDir } from './snapshot.js';
+export { lockPath } from './lock.js';
+export { writeFileAtomic, writeFileAtomicSync, fsyncDir, ensureDir, FILE_MODE, DIR_MODE } from './atomic-file.js';
+export type { FileIo } from './file-io.js';

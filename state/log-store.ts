@@ -1,0 +1,285 @@
+// The store: the one way to append to and read the log. One writer per state directory (lock);
+// appends are serialised, written with one write + one fsync per batch (group commit), and only
+// then folded into the in-memory state and announced to followers.
+import {
+  chmodSync, closeSync, constants, fstatSync, ftruncateSync, fsyncSync, openSync, readSync, statSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import { Observable, share, Subject } from 'rxjs';
+import { DIR_MODE, ensureDir, FILE_MODE, fsyncDir, writeFileAtomicSync } from './atomic-file.js';
+import { StateError } from './errors.js';
+import { checkEvent, event, type NewEvent, normalizeEvent, RECORD_VERSION } from './events.js';
+import { type FileIo, nodeIo } from './file-io.js';
+import { acquireLock, type Lock } from './lock.js';
+import { emptyState, fold, type ProjectionState } from './projection.js';
+import { decodeLine, type LogRecord, sealRecord } from './record.js';
+import { type Position, scanLog, TamperError, type TornTail } from './replay.js';
+import { firstSeqOf, listSegments, logDir, readLines, segmentPath } from './segments.js';
+import { loadSnapshot, snapshotDir, writeSnapshot } from './snapshot.js';
+
+export interface Store {
+  readonly stateDir: string;
+  readonly readonly: boolean;
+  append(events: NewEvent[]): Promise<LogRecord[]>;
+  records(opts?: { fromSeq?: number }): AsyncIterable<LogRecord>;
+  state(): ProjectionState;
+  follow(): Observable<LogRecord>;
+  snapshot(): Promise<void>;   // write a snapshot now (normally every snapshotEvery records)
+  close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  readonly?: boolean;          // no lock, no repair, no writes: for `log`, `status`, `list`
+  segmentBytes?: number;       // rotate segments above this size (default 64 MiB)
+  snapshotEvery?: number;      // default 10,000 records
+  now?: () => Date;
+  rebuild?: boolean;           // ignore snapshots: fold the whole log
+  io?: FileIo;
+  pollMs?: number;             // how often a read-only follow() looks for new records (default 250)
+}
+
+export const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
+export const DEFAULT_SNAPSHOT_EVERY = 10_000;
+
+export const quarantineDir = (stateDir: string): string => join(stateDir, 'quarantine');
+
+// Creates the layout 0700, and tightens a state directory someone created with looser bits.
+const prepareDirs = (stateDir: string): void => {
+  for (const d of [stateDir, logDir(stateDir), snapshotDir(stateDir)]) {
+    ensureDir(d);
+    if ((statSync(d).mode & 0o077) !== 0) chmodSync(d, DIR_MODE);
+  }
+};
+
+class LogStore implements Store {
+  private st: ProjectionState = emptyState();
+  private end: Position = { segment: 1, offset: 0 };   // just past the last good record
+  private last: Position | undefined;                  // line of the last good record
+  private fd = -1;
+  private snapSeq = 0;
+  private chain: Promise<unknown> = Promise.resolve();
+  private readonly appended = new Subject<LogRecord>();
+  private readonly firstSeqs = new Map<number, number | undefined>();
+  private closed = false;
+  private broken: string | undefined;
+  private polling = false;
+  private follow$: Observable<LogRecord> | undefined;
+  private readonly io: FileIo;
+  private readonly now: () => Date;
+
+  constructor(readonly stateDir: string, private readonly opts: OpenOptions, private readonly lock: Lock | undefined) {
+    this.io = opts.io ?? nodeIo;
+    this.now = opts.now ?? (() => new Date());
+  }
+
+  get readonly(): boolean { return this.lock === undefined; }
+  state(): ProjectionState { return this.st; }
+
+  async load(): Promise<void> {
+    let state = emptyState();
+    let from: Position | undefined;
+    let after: { seq: number; hash: string } | undefined;
+    const snap = this.opts.rebuild === true ? undefined : await loadSnapshot(this.stateDir);
+    if (snap !== undefined) {
+      state = snap.snapshot.state;
+      from = snap.tail;
+      after = { seq: snap.snapshot.seq, hash: snap.snapshot.hash };
+      this.last = snap.snapshot.at;
+      this.snapSeq = snap.snapshot.seq;
+    }
+    const r = await scanLog(this.stateDir, { from, after, onRecord: (rec) => { state = fold(state, rec); } });
+    this.st = state;
+    this.end = r.end;
+    this.last = r.last ?? this.last;
+    if (this.readonly) return;
+
+    const pending: NewEvent[] = [];
+    if (r.torn !== undefined) pending.push(this.quarantine(r.torn));
+    if (this.lock?.staleOwner !== undefined) pending.push(event('lock.recovered', { pid: this.lock.staleOwner }));
+    const segments = listSegments(this.stateDir);
+    const current = segments.at(-1) ?? 1;
+    if (segments.length === 0) this.createSegment(current);
+    this.fd = openSync(segmentPath(this.stateDir, current), constants.O_RDWR);
+    this.end = { segment: current, offset: fstatSync(this.fd).size };
+    if (pending.length > 0) await this.append(pending);
+    if (this.st.seq - this.snapSeq >= this.snapshotEvery) await this.snapshot();
+  }
+
+  private get snapshotEvery(): number { return this.opts.snapshotEvery ?? DEFAULT_SNAPSHOT_EVERY; }
+
+  // Moves a torn tail aside (quarantine file first, durable, then cut it off the segment), so no
+  // byte is lost and the log ends on a whole record again.
+  private quarantine(t: TornTail): NewEvent {
+    const path = segmentPath(this.stateDir, t.segment);
+    const dir = quarantineDir(this.stateDir);
+    const file = join(dir, `quarantine-${t.seq}-${this.now().toISOString().replace(/:/g, '-')}.jsonl`);
+    const fd = openSync(path, constants.O_RDWR);
+    try {
+      const buf = Buffer.alloc(t.bytes);
+      readSync(fd, buf, 0, t.bytes, t.offset);
+      ensureDir(dir);
+      writeFileAtomicSync(file, buf);
+      ftruncateSync(fd, t.offset);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    return event('log.repaired', { quarantine: file, bytes: t.bytes, reason: t.reason });
+  }
+
+  private createSegment(n: number): void {
+    closeSync(openSync(segmentPath(this.stateDir, n), constants.O_RDWR | constants.O_CREAT | constants.O_EXCL, FILE_MODE));
+    fsyncDir(logDir(this.stateDir));
+  }
+
+  append(events: NewEvent[]): Promise<LogRecord[]> {
+    const run = this.chain.then(() => this.doAppend(events));
+    this.chain = run.catch(() => undefined); // one failed append must not block the next
+    return run;
+  }
+
+  private async doAppend(events: NewEvent[]): Promise<LogRecord[]> {
+    if (this.closed) throw new StateError('ECLOSED', `the store for ${this.stateDir} is closed`);
+    if (this.readonly) throw new StateError('EREADONLY', `the store for ${this.stateDir} was opened read-only`);
+    if (this.broken !== undefined) throw new StateError('EBROKEN', `the event log in ${this.stateDir} could not be repaired after a failed write (${this.broken}); reopen it`);
+    if (events.length === 0) return [];
+    const time = this.now().toISOString();
+    let prev = this.st.hash;
+    let seq = this.st.seq;
+    const lines: string[] = [];
+    const records: LogRecord[] = [];
+    for (const [i, raw] of events.entries()) {
+      const problem = checkEvent(raw);
+      if (problem !== null) throw new StateError('EEVENT', `event ${i} (${String(raw.type)}) is not valid: ${problem}`);
+      const e = normalizeEvent(raw);
+      const { record, line } = sealRecord({
+        v: RECORD_VERSION, seq: ++seq, time, type: e.type,
+        ...(e.network === undefined ? {} : { network: e.network }), ...(e.op === undefined ? {} : { op: e.op }),
+        data: e.data, prev,
+      });
+      prev = record.hash;
+      records.push(record);
+      lines.push(line);
+    }
+    const buf = Buffer.from(lines.join(''), 'utf8');
+    const segmentBytes = this.opts.segmentBytes ?? DEFAULT_SEGMENT_BYTES;
+    if (this.end.offset > 0 && this.end.offset + buf.length > segmentBytes) {
+      closeSync(this.fd);
+      this.fd = -1;
+      const next = this.end.segment + 1;
+      this.createSegment(next);
+      this.fd = openSync(segmentPath(this.stateDir, next), constants.O_RDWR);
+      this.end = { segment: next, offset: 0 };
+    }
+    const start = this.end.offset;
+    try {
+      await this.io.write(this.fd, buf, start);
+      await this.io.fsync(this.fd);
+    } catch (err) {
+      // Take the partial batch back off, so the next append does not follow garbage.
+      try { ftruncateSync(this.fd, start); fsyncSync(this.fd); } catch (e2) { this.broken = String(e2); }
+      throw new StateError('EIO', `could not write the event log in ${this.stateDir}: ${(err as Error).message}`, { cause: err });
+    }
+    let offset = start;
+    for (const [i, rec] of records.entries()) {
+      this.st = fold(this.st, rec);
+      this.last = { segment: this.end.segment, offset };
+      offset += Buffer.byteLength(lines[i]!, 'utf8');
+    }
+    this.end = { segment: this.end.segment, offset: start + buf.length };
+    for (const rec of records) this.appended.next(rec);
+    if (Math.floor(this.st.seq / this.snapshotEvery) > Math.floor(this.snapSeq / this.snapshotEvery)) {
+      // Best effort: the records are durable; a failed snapshot only makes the next open slower.
+      try { this.writeSnapshotNow(); } catch { /* retried at the next boundary */ }
+    }
+    return records;
+  }
+
+  private writeSnapshotNow(): void {
+    if (this.last === undefined || this.st.seq === 0) return;
+    writeSnapshot(this.stateDir, this.st, this.last);
+    this.snapSeq = this.st.seq;
+  }
+
+  async snapshot(): Promise<void> {
+    if (this.readonly) throw new StateError('EREADONLY', `the store for ${this.stateDir} was opened read-only`);
+    await this.chain;
+    this.writeSnapshotNow();
+  }
+
+  async *records(opts: { fromSeq?: number } = {}): AsyncIterable<LogRecord> {
+    const fromSeq = opts.fromSeq ?? 1;
+    const stop = { ...this.end };
+    const segments = listSegments(this.stateDir).filter((s) => s <= stop.segment);
+    // Start in the last segment whose first record is not after fromSeq.
+    let startIdx = 0;
+    for (let i = segments.length - 1; i > 0; i--) {
+      const seg = segments[i]!;
+      if (!this.firstSeqs.has(seg)) this.firstSeqs.set(seg, firstSeqOf(this.stateDir, seg));
+      const first = this.firstSeqs.get(seg);
+      if (first !== undefined && first <= fromSeq) { startIdx = i; break; }
+    }
+    for (const seg of segments.slice(startIdx)) {
+      for await (const line of readLines(this.stateDir, seg, 0, seg === stop.segment ? stop.offset : Infinity)) {
+        const d = decodeLine(line.text);
+        if (!d.ok) throw new TamperError(0, `${d.reason} (segment ${seg}, byte ${line.offset})`);
+        if (d.record.seq >= fromSeq) yield d.record;
+      }
+    }
+  }
+
+  follow(): Observable<LogRecord> {
+    if (!this.readonly) return this.appended.asObservable();
+    // A reader sees another process's appends by polling the files; one poller for all subscribers.
+    this.follow$ ??= new Observable<LogRecord>((sub) => {
+      const inner = this.appended.subscribe(sub);
+      const timer = setInterval(() => { void this.poll(); }, this.opts.pollMs ?? 250);
+      void this.poll();
+      return () => { clearInterval(timer); inner.unsubscribe(); };
+    }).pipe(share());
+    return this.follow$;
+  }
+
+  private async poll(): Promise<void> {
+    if (this.polling || this.closed) return;
+    this.polling = true;
+    try {
+      const r = await scanLog(this.stateDir, {
+        from: this.end, after: { seq: this.st.seq, hash: this.st.hash },
+        onRecord: (rec) => { this.st = fold(this.st, rec); this.appended.next(rec); },
+      });
+      this.end = r.end;
+      this.last = r.last ?? this.last;
+    } catch (err) {
+      this.appended.error(err);
+    } finally {
+      this.polling = false;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.chain;
+    this.closed = true;
+    if (this.fd >= 0) closeSync(this.fd);
+    this.fd = -1;
+    this.lock?.release();
+    this.appended.complete();
+  }
+}
+
+export const openStore = async (stateDir: string, opts: OpenOptions = {}): Promise<Store> => {
+  let lock: Lock | undefined;
+  if (opts.readonly !== true) {
+    prepareDirs(stateDir);
+    lock = acquireLock(stateDir);
+  }
+  const store = new LogStore(stateDir, opts, lock);
+  try {
+    await store.load();
+  } catch (err) {
+    lock?.release();
+    throw err;
+  }
+  return store;
+};

@@ -1,0 +1,173 @@
+// The projection: every network's status, folded from the log. Pure and total: fold never throws
+// and never mutates its input (unchanged parts are shared), so snapshots, tests and replays agree.
+import type { NetworkDef } from '../src/definition/types.js';
+import type { Backend, FwCommand, FwRemoval } from '../src/firewall/model.js';
+import type { CommandPurpose, EventData, EventType, OperationKind } from './events.js';
+import { GENESIS_HASH } from './hash.js';
+import type { LogRecord } from './record.js';
+
+export interface StepStatus {
+  step: number;
+  argv: string[];
+  stdin?: string;
+  commands: FwCommand[];
+  purpose: CommandPurpose;
+  undo?: FwCommand[];
+  result?: { exitCode: number; stdout: string; stderr: string; durationMs?: number };
+}
+
+export interface InFlight {
+  op: string;
+  kind: OperationKind;
+  from?: Backend;
+  to?: Backend;
+  strategy?: string;
+  startedSeq: number;
+  steps: StepStatus[];
+}
+
+export interface NetworkStatus {
+  name: string;
+  definition: NetworkDef | null;
+  state: string;                  // the machine's state; 'stopped' until a transition says otherwise
+  backend: Backend | null;        // backend of the rules currently installed
+  bridge: string;
+  bridgeCreated: boolean;         // vnetfw created the bridge, so stop deletes it
+  removal: FwRemoval | null;      // the latest recorded removal (undoes the installed rules)
+  // Every backend's removal still outstanding. During a make-before-break switch both backends'
+  // rules exist until the old ones are cleared; recovery needs both.
+  removals: Partial<Record<Backend, FwRemoval>>;
+  inFlight: InFlight | null;
+  lastError?: string;
+  drift?: { missing: string[]; foreign: string[]; seq: number };
+}
+
+export interface ProjectionState {
+  seq: number;                    // last folded record (0 = none)
+  hash: string;                   // its hash (genesis when none)
+  networks: Record<string, NetworkStatus>;
+  config?: { backend: Backend; strategy: string; path: string; seq: number };
+  // Host sysctls vnetfw changed, with the value they had before the first change.
+  sysctl: Record<string, { value: string; previous?: string }>;
+}
+
+export const emptyState = (): ProjectionState => ({ seq: 0, hash: GENESIS_HASH, networks: {}, sysctl: {} });
+
+const newNetwork = (name: string, definition: NetworkDef): NetworkStatus => ({
+  name, definition, state: 'stopped', backend: null, bridge: definition.bridge.name, bridgeCreated: false,
+  removal: null, removals: {}, inFlight: null,
+});
+
+type Data<K extends EventType> = EventData[K];
+
+// Applies one record to one network's status; undefined = the record does not change it.
+const foldNetwork = (n: NetworkStatus, rec: LogRecord): NetworkStatus | undefined => {
+  switch (rec.type) {
+    case 'operation.started': {
+      const d = rec.data as Data<'operation.started'>;
+      const inFlight: InFlight = { op: rec.op ?? '', kind: d.kind, startedSeq: rec.seq, steps: [] };
+      if (d.from !== undefined) inFlight.from = d.from;
+      if (d.to !== undefined) inFlight.to = d.to;
+      if (d.strategy !== undefined) inFlight.strategy = d.strategy;
+      return { ...n, inFlight };
+    }
+    case 'command.intended': {
+      if (n.inFlight === null || n.inFlight.op !== rec.op) return undefined; // not part of the operation
+      const d = rec.data as Data<'command.intended'>;
+      const step: StepStatus = { step: d.step, argv: d.argv, commands: d.commands, purpose: d.purpose };
+      if (d.stdin !== undefined) step.stdin = d.stdin;
+      if (d.undo !== undefined) step.undo = d.undo;
+      return { ...n, inFlight: { ...n.inFlight, steps: [...n.inFlight.steps, step] } };
+    }
+    case 'command.finished': {
+      if (n.inFlight === null || n.inFlight.op !== rec.op) return undefined;
+      const d = rec.data as Data<'command.finished'>;
+      let i = n.inFlight.steps.length - 1;
+      while (i >= 0 && n.inFlight.steps[i]!.step !== d.step) i--; // the latest step with that number
+      if (i < 0) return undefined;
+      const steps = n.inFlight.steps.slice();
+      steps[i] = { ...steps[i]!, result: { exitCode: d.exitCode, stdout: d.stdout, stderr: d.stderr, durationMs: d.durationMs } };
+      return { ...n, inFlight: { ...n.inFlight, steps } };
+    }
+    case 'operation.committed': {
+      const d = rec.data as Data<'operation.committed'>;
+      const { lastError: _e, ...rest } = n;
+      return { ...rest, inFlight: null, backend: d.backend ?? n.backend };
+    }
+    case 'operation.rolled-back':
+    case 'operation.failed':
+      return { ...n, inFlight: null, lastError: (rec.data as Data<'operation.failed'>).reason };
+    case 'removal.recorded': {
+      const { removal } = rec.data as Data<'removal.recorded'>;
+      return { ...n, removal, removals: { ...n.removals, [removal.backend]: removal }, backend: removal.backend };
+    }
+    case 'removal.cleared': {
+      const { backend } = rec.data as Data<'removal.cleared'>;
+      const removals = { ...n.removals };
+      delete removals[backend];
+      const removal = n.removal?.backend === backend ? (Object.values(removals)[0] ?? null) : n.removal;
+      return { ...n, removals, removal, backend: removal?.backend ?? null };
+    }
+    case 'network.transition':
+      return { ...n, state: (rec.data as Data<'network.transition'>).to };
+    case 'bridge.created':
+      return { ...n, bridge: (rec.data as Data<'bridge.created'>).bridge, bridgeCreated: true };
+    case 'bridge.deleted':
+      return { ...n, bridgeCreated: false };
+    case 'drift.found': {
+      const d = rec.data as Data<'drift.found'>;
+      return { ...n, drift: { missing: d.missing, foreign: d.foreign, seq: rec.seq } };
+    }
+    case 'drift.repaired': {
+      const { drift: _d, ...rest } = n;
+      return rest;
+    }
+    default:
+      return undefined;
+  }
+};
+
+export const fold = (state: ProjectionState, rec: LogRecord): ProjectionState => {
+  const next: ProjectionState = { ...state, seq: rec.seq, hash: rec.hash };
+  switch (rec.type) {
+    case 'network.defined': {
+      const { definition } = rec.data as Data<'network.defined'>;
+      const old = state.networks[definition.name];
+      // A redefinition keeps the runtime status (a running network stays running); the bridge name
+      // follows the definition unless vnetfw created the current bridge.
+      const status = old === undefined ? newNetwork(definition.name, definition)
+        : { ...old, definition, bridge: old.bridgeCreated ? old.bridge : definition.bridge.name };
+      return { ...next, networks: { ...state.networks, [definition.name]: status } };
+    }
+    case 'network.undefined': {
+      if (rec.network === undefined || !(rec.network in state.networks)) return next;
+      const networks = { ...state.networks };
+      delete networks[rec.network];
+      return { ...next, networks };
+    }
+    case 'config.changed': {
+      const d = rec.data as Data<'config.changed'>;
+      return { ...next, config: { backend: d.backend, strategy: d.strategy, path: d.path, seq: rec.seq } };
+    }
+    case 'host.sysctl': {
+      const d = rec.data as Data<'host.sysctl'>;
+      const prior = state.sysctl[d.key];
+      const entry: { value: string; previous?: string } = { value: d.value };
+      const previous = prior === undefined ? d.previous : prior.previous;
+      if (previous !== undefined) entry.previous = previous;
+      return { ...next, sysctl: { ...state.sysctl, [d.key]: entry } };
+    }
+    default: {
+      const n = rec.network === undefined ? undefined : state.networks[rec.network];
+      if (n === undefined) return next;
+      const changed = foldNetwork(n, rec);
+      return changed === undefined ? next : { ...next, networks: { ...state.networks, [n.name]: changed } };
+    }
+  }
+};
+
+export const foldAll = (records: Iterable<LogRecord>, from: ProjectionState = emptyState()): ProjectionState => {
+  let s = from;
+  for (const r of records) s = fold(s, r);
+  return s;
+};

@@ -1,0 +1,80 @@
+// Segment files: <stateDir>/log/000001.jsonl, 000002.jsonl, ... Old segments are never rewritten;
+// only the last one grows (or, after a crash, loses its torn tail).
+import { closeSync, existsSync, openSync, readdirSync, readSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { join } from 'node:path';
+
+const SEGMENT_NAME = /^(\d{6,})\.jsonl$/;
+
+export const logDir = (stateDir: string): string => join(stateDir, 'log');
+export const segmentName = (n: number): string => `${String(n).padStart(6, '0')}.jsonl`;
+export const segmentPath = (stateDir: string, n: number): string => join(logDir(stateDir), segmentName(n));
+
+// Segment numbers in order; [] when there is no log yet.
+export const listSegments = (stateDir: string): number[] => {
+  const dir = logDir(stateDir);
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .map((f) => SEGMENT_NAME.exec(f)?.[1])
+    .filter((m): m is string => m !== undefined)
+    .map(Number)
+    .sort((a, b) => a - b);
+};
+
+// The seq of a segment's first record, read from its first line only (the per-segment index that
+// lets records({fromSeq}) skip whole segments). undefined for an empty or unreadable segment.
+export const firstSeqOf = (stateDir: string, n: number): number | undefined => {
+  const fd = openSync(segmentPath(stateDir, n), 'r');
+  try {
+    const buf = Buffer.alloc(4096);
+    let text = '';
+    for (let pos = 0; ;) {
+      const got = readSync(fd, buf, 0, buf.length, pos);
+      if (got === 0) return undefined;
+      pos += got;
+      text += buf.toString('latin1', 0, got);
+      // seq is near the end of a line (keys are sorted), so read the whole first line.
+      const nl = text.indexOf('\n');
+      if (nl >= 0) {
+        const m = /"seq":(\d+),"time"/.exec(text.slice(0, nl));
+        return m?.[1] === undefined ? undefined : Number(m[1]);
+      }
+    }
+  } finally {
+    closeSync(fd);
+  }
+};
+
+export interface Line { segment: number; offset: number; text: string; bytes: number }
+
+// Complete lines ('\n'-terminated) of one segment from a byte offset, plus what follows the last
+// newline (`rest`, a torn tail when non-empty). Reads in large chunks: open time is I/O bound.
+export async function* readLines(
+  stateDir: string, segment: number, from = 0, until = Infinity,
+): AsyncGenerator<Line, { restOffset: number; rest: Buffer }> {
+  const fh = await open(segmentPath(stateDir, segment), 'r');
+  try {
+    const chunk = Buffer.alloc(1 << 20);
+    let carry: Buffer = Buffer.alloc(0);
+    let pos = from;
+    let lineStart = from;
+    while (pos < until) {
+      const want = Math.min(chunk.length, until - pos);
+      const { bytesRead } = await fh.read(chunk, 0, want, pos);
+      if (bytesRead === 0) break;
+      pos += bytesRead;
+      const buf = carry.length === 0 ? chunk.subarray(0, bytesRead) : Buffer.concat([carry, chunk.subarray(0, bytesRead)]);
+      let start = 0;
+      for (let nl = buf.indexOf(10, start); nl >= 0; nl = buf.indexOf(10, start)) {
+        const bytes = nl + 1 - start;
+        yield { segment, offset: lineStart, text: buf.toString('utf8', start, nl), bytes };
+        lineStart += bytes;
+        start = nl + 1;
+      }
+      carry = Buffer.from(buf.subarray(start));
+    }
+    return { restOffset: lineStart, rest: carry };
+  } finally {
+    await fh.close();
+  }
+}
