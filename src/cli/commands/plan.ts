@@ -1,0 +1,99 @@
+// `vnetfw plan NAME|FILE [--backend B] [--batch]`: what `start` would apply on a fresh host,
+// private set-up included. Runs nothing and needs no root.
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { loadConfig, resolveBackend } from '../../config/index.js';
+import { loadNetworkFile, networkNameProblem, type NetworkDef } from '../../definition/index.js';
+import { VnetfwError, UsageError } from '../../errors.js';
+import {
+  BACKENDS, buildRules, formatShell, privateSetup, renderBatches, ruleCommands, runtimeArgv, shellQuote,
+  type Backend, type Batch, type FwCommand,
+} from '../../firewall/index.js';
+import { parseFlags, type CliContext, type Command } from '../context.js';
+
+const isFile = async (p: string): Promise<boolean> => {
+  try { return (await stat(p)).isFile(); } catch { return false; }
+};
+
+// The agreed layout of the state store: definitions/NAME.json holds the NetworkDef as JSON.
+const loadStored = async (stateDir: string, name: string): Promise<NetworkDef> => {
+  const problem = networkNameProblem(name);
+  if (problem !== undefined) throw new UsageError(`plan: network name '${name}' is invalid: ${problem}`);
+  const path = join(stateDir, 'definitions', `${name}.json`);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    throw new VnetfwError('ENOTDEFINED', `plan: network '${name}' is not defined (no ${path}); give an XML file or run 'vnetfw define FILE'`, { exitCode: 2 });
+  }
+  try {
+    return JSON.parse(text) as NetworkDef;
+  } catch {
+    throw new VnetfwError('EDEFSTORE', `${path}: not a stored definition (invalid JSON)`, { exitCode: 1 });
+  }
+};
+
+export const loadPlanTarget = async (arg: string, stateDir: string): Promise<NetworkDef> =>
+  (arg.endsWith('.xml') || (await isFile(arg)) ? loadNetworkFile(arg) : loadStored(stateDir, arg));
+
+export interface Plan { network: string; backend: Backend; setup: FwCommand[]; rules: FwCommand[] }
+
+// Open networks get no rules and, as in libvirt, no private set-up either.
+export const planFor = (def: NetworkDef, backend: Backend): Plan => {
+  const rules = ruleCommands(buildRules(def, backend));
+  return { network: def.name, backend, setup: def.forward.mode === 'open' ? [] : privateSetup(backend), rules };
+};
+
+const HEREDOC = 'VNETFW_EOF';
+// A batch as sh input: its argv, its stdin as a here-document; a tolerant batch may fail.
+export const batchAsShell = (b: Batch): string =>
+  `${b.argv.map(shellQuote).join(' ')} <<'${HEREDOC}'${b.ignoreErrors ? ' || true' : ''}\n${b.stdin}${HEREDOC}\n`;
+
+const run = async (args: string[], ctx: CliContext): Promise<number> => {
+  const { flags, positionals } = parseFlags(args, { backend: 'string', batch: 'boolean' }, 'plan');
+  if (positionals.length !== 1) throw new UsageError("plan: expected exactly one NAME or FILE (see 'vnetfw plan --help')");
+  let backend: Backend;
+  if (typeof flags.backend === 'string') {
+    if (!(BACKENDS as readonly string[]).includes(flags.backend)) throw new UsageError(`plan: backend '${flags.backend}' is invalid: must be iptables or nftables`);
+    backend = flags.backend as Backend;
+  } else {
+    backend = resolveBackend(await loadConfig(ctx.configPath));
+  }
+  const def = await loadPlanTarget(positionals[0] ?? '', ctx.stateDir);
+  const plan = planFor(def, backend);
+  const batches = [...renderBatches(plan.setup), ...renderBatches(plan.rules)];
+  if (ctx.json) {
+    const cmd = (phase: string) => (c: FwCommand) => ({ phase, argv: runtimeArgv(c), ignoreErrors: c.ignoreErrors === true });
+    ctx.stdout.write(`${JSON.stringify({
+      network: plan.network,
+      backend,
+      commands: [...plan.setup.map(cmd('setup')), ...plan.rules.map(cmd('network'))],
+      batches: batches.map((b) => ({ argv: b.argv, stdin: b.stdin, ignoreErrors: b.ignoreErrors })),
+    })}\n`);
+  } else if (flags.batch === true) {
+    ctx.stdout.write(batches.map(batchAsShell).join(''));
+  } else {
+    ctx.stdout.write([...plan.setup, ...plan.rules].map((c) => `${formatShell(c)}\n`).join(''));
+  }
+  return 0;
+};
+
+export const planCommand: Command = {
+  name: 'plan',
+  summary: 'print the firewall commands start would apply (runs nothing)',
+  usage: 'plan NAME|FILE [--backend B] [--batch]',
+  help: [
+    'Prints what `start` would apply on a fresh host, private set-up included, for a stored network',
+    'NAME or a libvirt network XML FILE (an existing file or a name ending in .xml). Runs nothing.',
+    '',
+    'By default: one command per line in libvirt\'s form, shell-quoted, each runnable with `sh -c`',
+    'in order. With --batch: the batches the executor sends (nft -f - scripts, iptables-restore',
+    'input), each as its command line with the input as a here-document (runnable with sh).',
+    'With --json: {network, backend, commands:[{phase, argv, ignoreErrors}], batches:[{argv, stdin, ignoreErrors}]}.',
+    '',
+    'options:',
+    '  --backend B   iptables or nftables (default: network.conf, else auto-detection on PATH)',
+    '  --batch       print batches instead of single commands',
+  ].join('\n'),
+  run,
+};
