@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { afterAll, describe, expect, it } from 'vitest';
-import { assertSuccess, createExecaRunner, ExecError } from '../../src/exec/index.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { assertSuccess, createExecaRunner, ExecError, FakeRunner, type Runner, type RunResult } from '../../src/exec/index.js';
 
 const runner = createExecaRunner({ timeoutMs: 10_000 });
 const isRoot = process.getuid?.() === 0;
@@ -90,5 +90,128 @@ describe.skipIf(!isRoot)('execa runner in a network namespace', () => {
     const bad = await runner.run({ argv: ['ip', 'netns', 'exec', ns, 'nft', 'list', 'table', 'ip', 'nope'] });
     expect(bad.exitCode).toBe(1);
     expect(() => assertSuccess(bad)).toThrow(/^command failed: ip netns exec .* \(exit 1\): Error: /);
+  });
+});
+
+// The fake runner is only worth something if it answers like the real programs: run the same
+// commands against both (the real ones in a fresh network namespace) and compare.
+const fakeNs = `vnetfw-fake-${process.pid}`;
+const inNs: Runner = { run: (req) => runner.run({ ...req, argv: ['ip', 'netns', 'exec', fakeNs, ...req.argv] }) };
+
+const NFT_SETUP = [
+  'add table ip libvirt_network',
+  'add chain ip libvirt_network forward { type filter hook forward priority 0; policy accept; }',
+  'add chain ip libvirt_network guest_output',
+  'add chain ip libvirt_network guest_input',
+  'insert rule ip libvirt_network forward counter jump guest_output',
+  'insert rule ip libvirt_network forward counter jump guest_input',
+  'add chain ip libvirt_network guest_nat { type nat hook postrouting priority 100; policy accept; }',
+  'add chain ip libvirt_network postroute_mangle { type filter hook postrouting priority 0; policy accept; }',
+].join('\n') + '\n';
+
+const RULES = [
+  ['nft', '-ae', 'insert', 'rule', 'ip', 'libvirt_network', 'guest_output', 'iif', 'vnetfwbr0', 'counter', 'reject'],
+  ['nft', '-ae', 'insert', 'rule', 'ip', 'libvirt_network', 'guest_output', 'ip', 'saddr', '192.168.122.0/24', 'iif', 'vnetfwbr0', 'counter', 'accept'],
+  ['nft', '-ae', 'insert', 'rule', 'ip', 'libvirt_network', 'guest_input', 'oif', 'vnetfwbr0', 'ip', 'daddr', '192.168.122.0/24', 'ct', 'state', 'related,established', 'counter', 'accept'],
+  ['nft', '-ae', 'insert', 'rule', 'ip', 'libvirt_network', 'guest_nat', 'ip', 'saddr', '192.168.122.0/24', 'ip', 'daddr', '!=', '192.168.122.0/24', 'counter', 'masquerade'],
+  ['nft', '-ae', 'insert', 'rule', 'ip', 'libvirt_network', 'guest_nat', 'ip', 'saddr', '192.168.122.0/24', 'ip', 'daddr', '224.0.0.0/24', 'counter', 'return'],
+];
+
+const strip = (r: RunResult) => ({
+  exitCode: r.exitCode,
+  stdout: r.stdout.replace(/^# new generation .*\n/gm, ''),
+});
+
+async function both(argv: string[], stdin?: string) {
+  const req = stdin === undefined ? { argv } : { argv, stdin };
+  return { real: await inNs.run(req), fake: await fake.run(req) };
+}
+
+let fake: FakeRunner;
+
+describe.skipIf(!isRoot)('FakeRunner answers like the real programs', () => {
+  beforeAll(() => {
+    execFileSync('ip', ['netns', 'add', fakeNs]);
+    fake = new FakeRunner();
+  });
+  afterAll(() => {
+    execFileSync('ip', ['netns', 'del', fakeNs], { stdio: 'ignore' });
+  });
+
+  it('ip: bridge create, show, errors', async () => {
+    for (const argv of [
+      ['ip', 'link', 'add', 'vnetfwbr0', 'mtu', '1400', 'type', 'bridge', 'stp_state', '1', 'forward_delay', '0'],
+      ['ip', 'addr', 'add', '192.168.122.1/24', 'broadcast', '192.168.122.255', 'dev', 'vnetfwbr0'],
+      ['ip', 'link', 'set', 'dev', 'vnetfwbr0', 'up'],
+    ]) {
+      const r = await both(argv);
+      expect([r.fake.exitCode, r.fake.stderr]).toEqual([r.real.exitCode, r.real.stderr]);
+    }
+    const show = await both(['ip', '-j', 'link', 'show', 'dev', 'vnetfwbr0']);
+    const pick = (r: RunResult) => {
+      const [l] = JSON.parse(r.stdout) as [{ ifname: string; mtu: number; flags: string[] }];
+      return { ifname: l.ifname, mtu: l.mtu, up: l.flags.includes('UP') };
+    };
+    expect(pick(show.fake)).toEqual(pick(show.real));
+    for (const argv of [
+      ['ip', '-j', 'link', 'show', 'dev', 'nonexistent0'],
+      ['ip', 'link', 'add', 'vnetfwbr0', 'type', 'bridge'],
+      ['ip', 'addr', 'add', '192.168.122.1/24', 'dev', 'vnetfwbr0'],
+      ['ip', 'link', 'del', 'dev', 'nonexistent0'],
+    ]) {
+      const r = await both(argv);
+      expect([r.fake.exitCode, r.fake.stderr]).toEqual([r.real.exitCode, r.real.stderr]);
+    }
+  });
+
+  it('nft: echo of a script and of -ae commands, listings, handles', async () => {
+    const setup = await both(['nft', '--echo', '--handle', '-f', '-'], NFT_SETUP);
+    expect(strip(setup.fake)).toEqual(strip(setup.real));
+    for (const argv of RULES) {
+      const r = await both(argv);
+      expect(strip(r.fake)).toEqual(strip(r.real));
+    }
+    for (const argv of [['nft', 'list', 'table', 'ip', 'libvirt_network'], ['nft', '-a', 'list', 'table', 'ip', 'libvirt_network'], ['nft', 'list', 'ruleset']]) {
+      const r = await both(argv);
+      expect(r.fake.stdout).toBe(r.real.stdout);
+    }
+  });
+
+  it('nft: delete by handle, failures leave the ruleset unchanged', async () => {
+    const del = await both(['nft', 'delete', 'rule', 'ip', 'libvirt_network', 'guest_output', 'handle', '9']);
+    expect(strip(del.fake)).toEqual(strip(del.real));
+    const bad = await both(['nft', '--echo', '--handle', '-f', '-'],
+      'insert rule ip libvirt_network guest_output counter accept\ninsert rule ip libvirt_network nochain counter accept\n');
+    expect([bad.fake.exitCode, bad.fake.stdout]).toEqual([bad.real.exitCode, bad.real.stdout]);
+    expect(bad.fake.stderr.split('\n')[0]?.replace(/:\d+-\d+:/, ':')).toBe(bad.real.stderr.split('\n')[0]?.replace(/:\d+-\d+:/, ':'));
+    const missing = await both(['nft', 'list', 'table', 'ip6', 'libvirt_network']);
+    expect(missing.fake.exitCode).toBe(missing.real.exitCode);
+    const after = await both(['nft', '-a', 'list', 'ruleset']);
+    expect(after.fake.stdout).toBe(after.real.stdout);
+  });
+
+  it('iptables: chains, rules, restore transactions and errors', async () => {
+    for (const c of ['LIBVIRT_INP', 'LIBVIRT_FWO']) {
+      const r = await both(['iptables', '-w', '--table', 'filter', '--new-chain', c]);
+      expect(r.fake.exitCode).toBe(r.real.exitCode);
+    }
+    const steps: [string[], string?][] = [
+      [['iptables', '-w', '--table', 'filter', '--new-chain', 'LIBVIRT_INP']],
+      [['iptables', '-w', '--table', 'filter', '--insert', 'INPUT', '--jump', 'LIBVIRT_INP']],
+      [['iptables', '-w', '--table', 'filter', '--insert', 'LIBVIRT_INP', '--in-interface', 'vnetfwbr0', '--jump', 'ACCEPT']],
+      [['iptables', '-w', '--table', 'filter', '--insert', 'NOPE', '--jump', 'ACCEPT']],
+      [['iptables', '-w', '--table', 'filter', '--delete', 'LIBVIRT_INP', '--in-interface', 'other0', '--jump', 'ACCEPT']],
+      [['iptables-restore', '-w', '--noflush'], '*filter\n:LIBVIRT_FWI - [0:0]\n-I LIBVIRT_FWI -o vnetfwbr0 -j ACCEPT\n-A LIBVIRT_FWO -i vnetfwbr0 -j ACCEPT\nCOMMIT\n'],
+      [['iptables-restore', '-w', '--noflush'], '*filter\n-I LIBVIRT_FWO -i vnetfwbr1 -j ACCEPT\n-D LIBVIRT_FWO -i vnetfwbr9 -j ACCEPT\nCOMMIT\n'],
+      [['iptables-restore', '-w', '--noflush'], '*filter\n-A LIBVIRT_FWO -i vnetfwbr6 -j ACCEPT\nCOMMIT\n*nat\n-I NOPE -j ACCEPT\nCOMMIT\n'],
+      [['iptables-restore', '-w', '--noflush'], '*filter\n-I LIBVIRT_FWO -i vnetfwbr1 -j ACCEPT\n'],
+      [['iptables-restore', '-w', '--noflush'], '*filter\n:LIBVIRT_FWI - [0:0]\n-A LIBVIRT_FWI -o vnetfwbr2 -j ACCEPT\nCOMMIT\n'],
+    ];
+    for (const [argv, stdin] of steps) {
+      const r = await both(argv, stdin);
+      expect([argv, stdin, r.fake.exitCode, r.fake.stderr]).toEqual([argv, stdin, r.real.exitCode, r.real.stderr]);
+    }
+    const list = await both(['iptables', '-w', '--table', 'filter', '--list-rules']);
+    expect(list.fake.stdout).toBe(list.real.stdout);
   });
 });

@@ -35,12 +35,19 @@ export function normaliseExpr(tokens: string[]): string {
         out.push(v.startsWith('"') ? v : `"${v}"`);
         i++;
       }
+    } else if (t === 'state' && tokens[i - 1] === 'ct' && tokens[i + 1] !== undefined) {
+      out.push(sortCtStates(tokens[++i] as string));
     } else if (t === 'counter' && tokens[i + 1] !== 'packets') {
       out.push('packets', '0', 'bytes', '0');
     }
   }
   return out.join(' ');
 }
+
+// nft prints a ct state set in the order of the state bits.
+const CT_STATE_BITS: Record<string, number> = { invalid: 1, established: 2, related: 4, new: 8, untracked: 64 };
+const sortCtStates = (list: string): string =>
+  list.split(',').sort((a, b) => (CT_STATE_BITS[a] ?? 99) - (CT_STATE_BITS[b] ?? 99)).join(',');
 
 const PRIORITY_NAMES: Record<string, string> = {
   'filter:0': 'filter', 'nat:100': 'srcnat', 'nat:-100': 'dstnat', 'filter:-300': 'raw',
