@@ -17,7 +17,7 @@ export {
 } from './log-store.js';
 export { withStore, type WithStoreOptions } from './with-store.js';
 export { verifyLog, scanLog, TamperError, type VerifyResult, type TornTail, type Position } from './replay.js';
-export { listSegments, segmentPath, logDir } from './segments.js';
+export { listSegments, segmentPath, logDir, readLines, type Line } from './segments.js';
 export { listSnapshots, snapshotDir } from './snapshot.js';
 export { lockPath } from './lock.js';
 export { writeFileAtomic, writeFileAtomicSync, fsyncDir, ensureDir, FILE_MODE, DIR_MODE } from './atomic-file.js';

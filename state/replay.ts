@@ -46,33 +46,38 @@ export const scanLog = async (stateDir: string, opts: ScanOptions = {}): Promise
   const todo = segments.filter((s) => s >= from.segment);
   for (const [i, segment] of todo.entries()) {
     const lines = readLines(stateDir, segment, segment === from.segment ? from.offset : 0);
-    for (let it = await lines.next(); ; it = await lines.next()) {
-      if (it.done === true) {
-        if (it.value.rest.length > 0) bad ??= { segment, offset: it.value.restOffset, seq: seq + 1, reason: 'incomplete last line (no newline)' };
-        break;
+    try {
+      for (let it = await lines.next(); ; it = await lines.next()) {
+        if (it.done === true) {
+          if (it.value.rest.length > 0) bad ??= { segment, offset: it.value.restOffset, seq: seq + 1, reason: 'incomplete last line (no newline)' };
+          break;
+        }
+        const line = it.value;
+        const d = decodeLine(line.text, opts.strict);
+        if (!d.ok && d.kind === 'malformed') {
+          bad ??= { segment, offset: line.offset, seq: seq + 1, reason: d.reason };
+          continue;
+        }
+        // A well-formed record after a malformed line: the damage is not a torn tail.
+        if (bad !== undefined) throw new TamperError(bad.seq, bad.reason);
+        if (!d.ok) throw new TamperError(seq + 1, d.reason);
+        const rec = d.record;
+        if (rec.seq !== seq + 1) {
+          throw new TamperError(seq + 1, `found seq ${rec.seq} where seq ${seq + 1} was expected (a record was deleted, reordered or duplicated)`);
+        }
+        if (rec.prev !== hash) {
+          throw new TamperError(rec.seq, `prev does not match the hash of seq ${seq} (the record before it was changed or replaced)`);
+        }
+        opts.onRecord?.(rec, line);
+        seq = rec.seq;
+        hash = rec.hash;
+        last = { segment, offset: line.offset };
+        end = { segment, offset: line.offset + line.bytes };
+        count++;
       }
-      const line = it.value;
-      const d = decodeLine(line.text, opts.strict);
-      if (!d.ok && d.kind === 'malformed') {
-        bad ??= { segment, offset: line.offset, seq: seq + 1, reason: d.reason };
-        continue;
-      }
-      // A well-formed record after a malformed line: the damage is not a torn tail.
-      if (bad !== undefined) throw new TamperError(bad.seq, bad.reason);
-      if (!d.ok) throw new TamperError(seq + 1, d.reason);
-      const rec = d.record;
-      if (rec.seq !== seq + 1) {
-        throw new TamperError(seq + 1, `found seq ${rec.seq} where seq ${seq + 1} was expected (a record was deleted, reordered or duplicated)`);
-      }
-      if (rec.prev !== hash) {
-        throw new TamperError(rec.seq, `prev does not match the hash of seq ${seq} (the record before it was changed or replaced)`);
-      }
-      opts.onRecord?.(rec, line);
-      seq = rec.seq;
-      hash = rec.hash;
-      last = { segment, offset: line.offset };
-      end = { segment, offset: line.offset + line.bytes };
-      count++;
+    } finally {
+      // Closes the file when we stop early (tampering found).
+      await lines.return({ restOffset: 0, rest: Buffer.alloc(0) });
     }
     // Segments are only left behind after a durable write, so only the last one can be torn.
     if (bad !== undefined && i < todo.length - 1) throw new TamperError(bad.seq, `${bad.reason} (in segment ${segment}, not the last)`);

@@ -1,5 +1,12 @@
 import type { Command } from '../context.js';
+import { defineCommand } from './define.js';
+import { startCommand, stopCommand } from './lifecycle.js';
+import { logCommand } from './log.js';
+import { listCommand, statusCommand } from './status.js';
+import { undefineCommand } from './undefine.js';
 import { planCommand } from './plan.js';
 
 // Every subcommand, in the order `vnetfw --help` lists them. Each lives in its own file.
-export const commands: Command[] = [planCommand];
+export const commands: Command[] = [
+  defineCommand, undefineCommand, startCommand, stopCommand, listCommand, statusCommand, planCommand, logCommand,
+];
