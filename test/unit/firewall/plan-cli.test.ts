@@ -1,0 +1,50 @@
+import { existsSync, mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { main } from '../../../src/cli/main.js';
+import { parseNetworkXml } from '../../../src/definition/index.js';
+
+const fixture = new URL('../../fixtures/cases/nat-default.xml', import.meta.url).pathname;
+
+const cli = async (args: string[]): Promise<{ code: number; out: string; err: string }> => {
+  let out = ''; let err = '';
+  const w = (f: (s: string) => void) => ({ write: (s: string) => { f(s); return true; } }) as unknown as NodeJS.WritableStream;
+  const code = await main(args, { stdout: w((s) => { out += s; }), stderr: w((s) => { err += s; }) });
+  return { code, out, err };
+};
+
+describe('vnetfw plan', () => {
+  const state = join(mkdtempSync(join(tmpdir(), 'vnetfw-plan-')), 'state');
+  it('FILE: private setup then the network, one shell-quoted line each', async () => {
+    const r = await cli(['--state-dir', state, 'plan', fixture, '--backend', 'nftables']);
+    expect(r.code).toBe(0);
+    const lines = r.out.trimEnd().split('\n');
+    expect(lines[0]).toBe('nft add table ip libvirt_network');
+    expect(lines).toContain("nft -ae insert rule ip libvirt_network guest_nat ip saddr 192.168.122.0/24 ip daddr '!=' 192.168.122.0/24 counter masquerade");
+    expect(lines.length).toBe(20 + 11);
+    expect(existsSync(state)).toBe(false); // runs nothing, writes nothing
+  });
+  it('--json and --batch', async () => {
+    const j = JSON.parse((await cli(['plan', fixture, '--backend', 'iptables', '--json'])).out) as { backend: string; commands: unknown[]; batches: unknown[] };
+    expect(j.backend).toBe('iptables');
+    expect(j.commands.length).toBe(28 + 19);
+    const b = await cli(['plan', fixture, '--backend', 'nftables', '--batch']);
+    expect(b.out.startsWith("nft --echo --handle -f - <<'VNETFW_EOF'\nadd table ip libvirt_network\n")).toBe(true);
+  });
+  it('NAME from <state-dir>/definitions/NAME.json, clear error when missing', async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'vnetfw-plan-')), 's');
+    mkdirSync(join(dir, 'definitions'), { recursive: true });
+    writeFileSync(join(dir, 'definitions', 'default.json'), JSON.stringify(parseNetworkXml(`<network><name>default</name><bridge name="virbr0"/></network>`, 'x')));
+    expect((await cli(['--state-dir', dir, 'plan', 'default', '--backend', 'iptables'])).code).toBe(0);
+    const r = await cli(['--state-dir', dir, 'plan', 'nope', '--backend', 'iptables']);
+    expect(r.code).toBe(2);
+    expect(r.err).toBe(`vnetfw: plan: network 'nope' is not defined (no ${join(dir, 'definitions', 'nope.json')}); give an XML file or run 'vnetfw define FILE'\n`);
+  });
+  it('bad input: exit 2 with one line', async () => {
+    const bad = join(mkdtempSync(join(tmpdir(), 'vnetfw-plan-')), 'bad.xml');
+    writeFileSync(bad, '<network><name>x</name><bridge name="virbr 0"/></network>');
+    expect(await cli(['plan', bad, '--backend', 'nftables'])).toEqual({ code: 2, out: '', err: `vnetfw: ${bad}: bridge name 'virbr 0' is invalid: no whitespace, '/', ';' or quotes allowed\n` });
+    expect((await cli(['plan', fixture, '--backend', 'pf'])).err).toBe("vnetfw: plan: backend 'pf' is invalid: must be iptables or nftables\n");
+  });
+});
