@@ -1,0 +1,51 @@
+import { UsageError, isVnetfwError } from '../../errors.js';
+import { runNetworkOp, withEngine, type EngineEnv } from '../../engine/index.js';
+import type { NetworkStatus } from '../../../state/index.js';
+import { parseFlags, type CliContext, type Command } from '../context.js';
+import { statusObject } from './status.js';
+
+// start/stop share everything but the event they send: each network is its own all-or-nothing
+// transaction; one failing network does not stop the others, and the exit code says so.
+const runMany = async (verb: 'start' | 'stop', args: string[], ctx: CliContext): Promise<number> => {
+  const { positionals } = parseFlags(args, {}, verb);
+  if (positionals.length === 0) throw new UsageError(`${verb}: expected at least one NAME`);
+  const progress = ctx.isTTY && !ctx.json && positionals.length > 1;
+  const results: Array<{ name: string; ok: boolean; status?: NetworkStatus; error?: string }> = [];
+  await withEngine({
+    stateDir: ctx.stateDir, configPath: ctx.configPath,
+    ...(progress ? { onProgress: (n: string, m: string) => { ctx.stderr.write(`  ${n}: ${m}\n`); } } : {}),
+  }, async (env: EngineEnv) => {
+    for (const [i, name] of positionals.entries()) {
+      if (progress) ctx.stderr.write(`[${i + 1}/${positionals.length}] ${verb} ${name}\n`);
+      try {
+        const event = verb === 'start' ? { type: 'START' as const, backend: env.backend() } : { type: 'STOP' as const };
+        results.push({ name, ok: true, status: await runNetworkOp(env, name, event) });
+      } catch (err) {
+        if (!isVnetfwError(err)) throw err;
+        results.push({ name, ok: false, error: err.message });
+        if (positionals.length === 1) throw err;
+      }
+    }
+  });
+  for (const r of results) {
+    if (ctx.json) ctx.stdout.write(`${JSON.stringify(r.status === undefined ? { name: r.name, ok: false, error: r.error } : { ok: true, ...statusObject(r.status) })}\n`);
+    else if (!r.ok) ctx.stderr.write(`vnetfw: ${r.error ?? 'failed'}\n`);
+  }
+  return results.every((r) => r.ok) ? 0 : 1;
+};
+
+export const startCommand: Command = {
+  name: 'start',
+  summary: 'create the bridge if absent and apply the firewall',
+  usage: 'start NAME...',
+  help: 'Per network: creates its bridge if absent (addresses, MTU, STP, up), turns on IP forwarding for\nnat/route networks and applies its firewall with the configured backend, in one transaction per\nprogram. Each network is all-or-nothing: on failure everything it did is undone.',
+  run: (args, ctx) => runMany('start', args, ctx),
+};
+
+export const stopCommand: Command = {
+  name: 'stop',
+  summary: 'remove exactly the recorded rules and the bridge vnetfw created',
+  usage: 'stop NAME...',
+  help: 'Removes exactly the rules recorded for each network (its saved removal list) and deletes the\nbridge if vnetfw created it.',
+  run: (args, ctx) => runMany('stop', args, ctx),
+};

@@ -1,0 +1,66 @@
+import { UsageError } from '../../errors.js';
+import { openStore, type NetworkStatus } from '../../../state/index.js';
+import { EngineError } from '../../engine/index.js';
+import { parseFlags, type Command } from '../context.js';
+
+export const statusObject = (st: NetworkStatus): Record<string, unknown> => ({
+  name: st.name,
+  state: st.state,
+  backend: st.backend,
+  bridge: st.bridge,
+  forward: st.definition?.forward.mode ?? null,
+  bridgeCreated: st.bridgeCreated,
+  backends: Object.keys(st.removals),
+  rules: Object.values(st.removals).reduce((n, r) => n + (r?.groups.reduce((m, g) => m + g.commands.length, 0) ?? 0), 0),
+  inFlight: st.inFlight === null ? null : { op: st.inFlight.op, kind: st.inFlight.kind, steps: st.inFlight.steps.length },
+  ...(st.lastError === undefined ? {} : { lastError: st.lastError }),
+  ...(st.drift === undefined ? {} : { drift: st.drift }),
+});
+
+// Read-only: never takes the writer lock, so it works while the daemon or another command runs.
+export const readNetworks = async (stateDir: string): Promise<NetworkStatus[]> => {
+  const store = await openStore(stateDir, { readonly: true });
+  try {
+    return Object.values(store.state().networks).sort((a, b) => a.name.localeCompare(b.name));
+  } finally {
+    await store.close();
+  }
+};
+
+export const statusCommand: Command = {
+  name: 'status',
+  summary: 'one network\'s state, backend and bridge',
+  usage: 'status NAME',
+  help: 'Shows one network. With --json: an object with name, state, backend, bridge and more.',
+  run: async (args, ctx) => {
+    const { positionals } = parseFlags(args, {}, 'status');
+    if (positionals.length !== 1) throw new UsageError('status: expected exactly one NAME');
+    const name = positionals[0] ?? '';
+    const st = (await readNetworks(ctx.stateDir)).find((n) => n.name === name);
+    if (st === undefined) throw new EngineError('ENONET', `network '${name}' is not defined`, 2);
+    const o = statusObject(st);
+    if (ctx.json) { ctx.stdout.write(`${JSON.stringify(o)}\n`); return 0; }
+    ctx.stdout.write([
+      `name:     ${st.name}`, `state:    ${st.state}`, `backend:  ${st.backend ?? '-'}`,
+      `bridge:   ${st.bridge}${st.bridgeCreated ? ' (created by vnetfw)' : ''}`, `forward:  ${String(o.forward)}`,
+      `rules:    ${String(o.rules)}`, ...(st.lastError === undefined ? [] : [`error:    ${st.lastError}`]), '',
+    ].join('\n'));
+    return 0;
+  },
+};
+
+export const listCommand: Command = {
+  name: 'list',
+  summary: 'every defined network: name, state, backend, bridge',
+  usage: 'list',
+  help: 'Lists every defined network. With --json: one object per line.',
+  run: async (args, ctx) => {
+    parseFlags(args, {}, 'list');
+    const all = await readNetworks(ctx.stateDir);
+    if (ctx.json) { for (const st of all) ctx.stdout.write(`${JSON.stringify(statusObject(st))}\n`); return 0; }
+    const rows = [['NAME', 'STATE', 'BACKEND', 'BRIDGE'], ...all.map((s) => [s.name, s.state, s.backend ?? '-', s.bridge])];
+    const w = [0, 1, 2].map((i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+    for (const r of rows) ctx.stdout.write(`${r.map((c, i) => (i < 3 ? c.padEnd(w[i] ?? 0) : c)).join('  ')}\n`);
+    return 0;
+  },
+};

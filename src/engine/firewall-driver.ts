@@ -1,0 +1,120 @@
+import type { NetworkDef } from '../definition/types.js';
+import { ExecError } from '../exec/index.js';
+import {
+  buildRules, emptyPrivateState, iptablesUndo, parseIptablesSave, parseNftEcho, parseNftListTable,
+  privateSetup, removalFromApplied, renderBatches, runtimeArgv, undoOf,
+  type AppliedCommand, type Backend, type Batch, type FwCommand, type FwRemoval, type PrivateState,
+} from '../firewall/index.js';
+import { runStep, type OpScope } from './steps.js';
+
+// Applies and removes firewall rules as batches (one transaction per program), for one or many
+// networks at once. Builds no command itself: the firewall layer does; this only runs and records.
+
+export const queryPrivateState = async (scope: OpScope, backend: Backend): Promise<PrivateState> => {
+  const state = emptyPrivateState();
+  if (backend === 'nftables') {
+    for (const [family, fam] of [['ipv4', 'ip'], ['ipv6', 'ip6']] as const) {
+      const res = await runStep(scope, { argv: ['nft', 'list', 'table', fam, 'libvirt_network'], purpose: 'query' });
+      // A failing list means "no table yet" (libvirt treats it the same way).
+      if (res.exitCode === 0) parseNftListTable(family, res.stdout, state[family]);
+    }
+  } else {
+    for (const [family, prog] of [['ipv4', 'iptables-save'], ['ipv6', 'ip6tables-save']] as const) {
+      const res = await runStep(scope, { argv: [prog], purpose: 'query' });
+      if (res.exitCode !== 0) throw new ExecError(res);
+      parseIptablesSave(res.stdout, state[family]);
+    }
+  }
+  return state;
+};
+
+interface Origin { network: string | null; group: number }
+
+// What an operation applied so far, so that a failure can undo exactly that.
+export interface AppliedSoFar { byNetwork: Map<string, AppliedCommand[]> }
+
+const runTolerantOneByOne = async (scope: OpScope, cmds: readonly FwCommand[], purpose: 'apply' | 'remove' | 'rollback'):
+Promise<Array<{ cmd: FwCommand; handle: number | undefined; ok: boolean }>> => {
+  const out: Array<{ cmd: FwCommand; handle: number | undefined; ok: boolean }> = [];
+  for (const cmd of cmds) {
+    const res = await runStep(scope, { argv: runtimeArgv({ ...cmd, autoRollback: purpose === 'apply' }), commands: [cmd], purpose });
+    const m = /# handle (\d+)/.exec(res.stdout);
+    out.push({ cmd, handle: m?.[1] === undefined ? undefined : Number(m[1]), ok: res.exitCode === 0 });
+  }
+  return out;
+};
+
+// Runs removal commands (libvirt's fwRemoval, or an undo list): batched, and if a batch fails
+// because something was already gone, one by one with errors ignored, as libvirt does.
+export const removeCommands = async (scope: OpScope, cmds: readonly FwCommand[], purpose: 'remove' | 'rollback' = 'remove'): Promise<void> => {
+  if (cmds.length === 0) return;
+  for (const batch of renderBatches(cmds.map((c) => ({ ...c, ignoreErrors: true })))) {
+    const res = await runStep(scope, { argv: batch.argv, stdin: batch.stdin, commands: batch.commands, purpose });
+    if (res.exitCode !== 0) await runTolerantOneByOne(scope, batch.commands, purpose);
+  }
+};
+
+export const removeRemoval = async (scope: OpScope, removal: FwRemoval, purpose: 'remove' | 'rollback' = 'remove'): Promise<void> =>
+  removeCommands(scope, removal.groups.flatMap((g) => g.commands), purpose);
+
+const recordApplied = (applied: AppliedSoFar, origin: Origin | undefined, a: AppliedCommand): void => {
+  if (origin?.network == null) return;  // private set-up is never undone (libvirt keeps it)
+  const list = applied.byNetwork.get(origin.network) ?? [];
+  list.push({ ...a, group: origin.group });
+  applied.byNetwork.set(origin.network, list);
+};
+
+// Undo everything an apply recorded, newest first.
+export const undoApplied = async (scope: OpScope, applied: AppliedSoFar): Promise<void> => {
+  const undos = [...applied.byNetwork.values()].flat().map((a) => a.undo).reverse();
+  await removeCommands(scope, undos, 'rollback');
+  applied.byNetwork.clear();
+};
+
+// Adds the rules of `defs` on `backend` (plus whatever private set-up is missing) in one batch per
+// program. On failure, undoes what it added and throws; on success returns each network's removal.
+export const applyFirewall = async (scope: OpScope, backend: Backend, defs: readonly NetworkDef[]): Promise<Map<string, FwRemoval>> => {
+  const existing = await queryPrivateState(scope, backend);
+  const origins = new Map<FwCommand, Origin>();
+  const all: FwCommand[] = [];
+  for (const cmd of privateSetup(backend, existing)) { origins.set(cmd, { network: null, group: 0 }); all.push(cmd); }
+  for (const def of defs) {
+    buildRules(def, backend).groups.forEach((g, gi) => {
+      for (const c of g.commands) {
+        const cmd = g.ignoreErrors ? { ...c, ignoreErrors: true } : c;
+        origins.set(cmd, { network: def.name, group: gi });
+        all.push(cmd);
+      }
+    });
+  }
+  const applied: AppliedSoFar = { byNetwork: new Map() };
+  try {
+    for (const batch of renderBatches(all)) await applyBatch(scope, batch, origins, applied);
+  } catch (err) {
+    await undoApplied(scope, applied);
+    throw err;
+  }
+  const out = new Map<string, FwRemoval>();
+  for (const def of defs) out.set(def.name, removalFromApplied(applied.byNetwork.get(def.name) ?? [], backend));
+  return out;
+};
+
+const applyBatch = async (scope: OpScope, batch: Batch, origins: Map<FwCommand, Origin>, applied: AppliedSoFar): Promise<void> => {
+  const undo = batch.commands[0]?.program === 'nft' ? undefined
+    : batch.commands.map(iptablesUndo).filter((u): u is FwCommand => u !== undefined);
+  const res = await runStep(scope, { argv: batch.argv, stdin: batch.stdin, commands: batch.commands, purpose: 'apply', ...(undo === undefined ? {} : { undo }) });
+  if (res.exitCode !== 0) {
+    if (!batch.ignoreErrors) throw new ExecError(res);
+    // A tolerated group (the DHCP checksum rule): keep what works, as libvirt does per command.
+    for (const r of await runTolerantOneByOne(scope, batch.commands, 'apply')) {
+      if (r.ok && (r.cmd.program !== 'nft' || r.handle !== undefined)) recordApplied(applied, origins.get(r.cmd), { command: r.cmd, undo: undoOf(r.cmd, r.handle) });
+    }
+    return;
+  }
+  const handles = batch.commands[0]?.program === 'nft' ? parseNftEcho(batch.commands, res.stdout) : [];
+  batch.commands.forEach((cmd, i) => {
+    const origin = origins.get(cmd);
+    if (origin?.network == null) return;
+    recordApplied(applied, origin, { command: cmd, undo: undoOf(cmd, handles[i]) });
+  });
+};

@@ -1,0 +1,60 @@
+import type { NetworkDef } from '../definition/types.js';
+import { networkCidr } from '../definition/index.js';
+import type { FwCommand, FwRemoval } from '../firewall/index.js';
+import { runStep, type OpScope } from './steps.js';
+
+// What our own nftables tables hold right now, rule by rule with handles. Only our tables are
+// read (never the whole ruleset), and only on recovery, verify and repair paths.
+export interface NftRule { family: 'ip' | 'ip6'; chain: string; handle: number; text: string }
+
+export const parseNftRules = (family: 'ip' | 'ip6', text: string): NftRule[] => {
+  const out: NftRule[] = [];
+  let chain: string | null = null;
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    const c = /^chain (\S+) \{/.exec(line);
+    if (c !== null) { chain = c[1] ?? null; continue; }
+    if (line.startsWith('}')) { chain = null; continue; }
+    const h = /^(.*\S)\s+# handle (\d+)$/.exec(line);
+    if (chain !== null && h !== null && !/^type \S+ hook /.test(line)) {
+      out.push({ family, chain, handle: Number(h[2]), text: (h[1] ?? '').replace(/counter packets \d+ bytes \d+/, 'counter') });
+    }
+  }
+  return out;
+};
+
+export const listNftRules = async (scope: OpScope): Promise<NftRule[]> => {
+  const rules: NftRule[] = [];
+  for (const fam of ['ip', 'ip6'] as const) {
+    const res = await runStep(scope, { argv: ['nft', '-a', 'list', 'table', fam, 'libvirt_network'], purpose: 'query' });
+    if (res.exitCode === 0) rules.push(...parseNftRules(fam, res.stdout));
+  }
+  return rules;
+};
+
+// Handles every recorded removal of every network accounts for: `delete rule FAM T CHAIN handle N`.
+export const recordedHandles = (removals: readonly FwRemoval[]): Set<string> => {
+  const set = new Set<string>();
+  for (const r of removals) {
+    for (const cmd of r.groups.flatMap((g) => g.commands)) {
+      if (cmd.program !== 'nft') continue;
+      const [verb, object, fam, , chain, kw, handle] = cmd.args;
+      if (verb === 'delete' && object === 'rule' && kw === 'handle') set.add(`${fam}/${chain}/${handle}`);
+    }
+  }
+  return set;
+};
+
+// A rule belongs to a network when it names its bridge or one of its subnets (every per-network
+// rule libvirt writes does one or the other).
+export const mentionsNetwork = (def: NetworkDef, text: string): boolean => {
+  if (text.includes(`"${def.bridge.name}"`)) return true;
+  return def.ips.some((ip) => {
+    const cidr = networkCidr(ip.address, ip.prefix, ip.family);
+    return new RegExp(`(^|\\s)${cidr.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(\\s|$)`).test(text);
+  });
+};
+
+export const deleteByHandle = (r: NftRule): FwCommand => ({
+  program: 'nft', args: ['delete', 'rule', r.family, 'libvirt_network', r.chain, 'handle', String(r.handle)], ignoreErrors: true,
+});

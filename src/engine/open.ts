@@ -1,0 +1,49 @@
+import { loadConfig, resolveBackend, type NetConf } from '../config/index.js';
+import { createExecaRunner } from '../exec/index.js';
+import type { Runner } from '../exec/types.js';
+import { createSysctl, type Sysctl } from '../host/index.js';
+import type { Backend } from '../firewall/index.js';
+import { withStore } from '../../state/index.js';
+import type { EngineEnv } from './env.js';
+import { createJournal } from './journal.js';
+
+export interface OpenEngineOptions {
+  stateDir: string;
+  configPath: string;
+  runner?: Runner;
+  sysctl?: Sysctl;
+  lockTimeoutMs?: number;
+  onProgress?: (network: string, message: string) => void;
+}
+
+// How long a command waits for another writer (the daemon, another command) before giving up.
+export const lockTimeoutMs = (): number => {
+  const v = Number(process.env.VNETFW_LOCK_TIMEOUT ?? '30');
+  return Number.isFinite(v) && v >= 0 ? v * 1000 : 30_000;
+};
+
+export const makeBackendResolver = (config: NetConf): (() => Backend) => {
+  let cached: Backend | undefined;
+  return () => (cached ??= resolveBackend(config));
+};
+
+// Opens the state for writing (one writer at a time), loads network.conf, wires the real runner.
+export const withEngine = async <T>(opts: OpenEngineOptions, fn: (env: EngineEnv) => Promise<T>): Promise<T> => {
+  const config = await loadConfig(opts.configPath);
+  return withStore(opts.stateDir, async (store) => {
+    const journal = createJournal(store);
+    const env: EngineEnv = {
+      journal,
+      runner: opts.runner ?? createExecaRunner(),
+      sysctl: opts.sysctl ?? createSysctl(),
+      config,
+      backend: makeBackendResolver(config),
+      ...(opts.onProgress === undefined ? {} : { onProgress: opts.onProgress }),
+    };
+    try {
+      return await fn(env);
+    } finally {
+      await journal.flush();
+    }
+  }, { wait: true, timeoutMs: opts.lockTimeoutMs ?? lockTimeoutMs() });
+};

@@ -1,0 +1,63 @@
+import type { Backend, FwRemoval } from '../firewall/index.js';
+import type { NetworkStatus } from '../../state/index.js';
+import type { EngineEnv } from './env.js';
+import { removeCommands } from './firewall-driver.js';
+import { bridgeExists, deleteBridge } from './host-driver.js';
+import { deleteByHandle, listNftRules, mentionsNetwork, recordedHandles } from './kernel-view.js';
+import { definitionOf, networkStatus } from './registry.js';
+import type { OpScope } from './steps.js';
+
+const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+
+// Undoes what an operation did that the log does not account for, reading the kernel instead of
+// guessing: each program run was recorded as an intent before it started, but the process may have
+// died before its result was written. Afterwards the network stands on exactly its recorded
+// removals (the rule sets the log says are installed); reconcile then drives it to what is wanted.
+//
+// - nftables: rules in our tables that mention the network and whose handle no recorded removal
+//   holds were added by the interrupted operation: delete them by handle.
+// - iptables: if no iptables removal is recorded for the network, its intended inserts are undone
+//   with --delete (errors ignored: the batch may never have run; iptables-restore is atomic).
+// - a bridge the operation set out to create, and that is not recorded as ours, is deleted.
+export const rollbackInFlight = async (env: EngineEnv, name: string, reason: unknown): Promise<'rolled-back' | 'none'> => {
+  const st = networkStatus(env.journal.store, name);
+  const inFlight = st.inFlight;
+  if (inFlight === null) return 'none';
+  const def = definitionOf(env.journal.store, name);
+  const scope: OpScope = {
+    op: inFlight.op, network: name, journal: env.journal, runner: env.runner,
+    nextStep: Math.max(0, ...inFlight.steps.map((s) => s.step)) + 1,
+  };
+  const applies = inFlight.steps.filter((s) => s.purpose === 'apply');
+  if (applies.some((s) => s.argv[0] === 'nft')) {
+    const all = Object.values(env.journal.store.state().networks)
+      .flatMap((n) => Object.values(n.removals) as FwRemoval[]);
+    const known = recordedHandles(all);
+    const orphans = (await listNftRules(scope))
+      .filter((r) => r.chain !== 'forward' && !known.has(`${r.family}/${r.chain}/${r.handle}`) && mentionsNetwork(def, r.text));
+    await removeCommands(scope, orphans.map(deleteByHandle), 'rollback');
+  }
+  if (st.removals.iptables === undefined) {
+    const undos = applies.filter((s) => s.argv[0] !== 'nft').flatMap((s) => s.undo ?? []).reverse();
+    await removeCommands(scope, undos, 'rollback');
+  }
+  const madeBridge = inFlight.steps.some((s) => s.purpose === 'host' && s.argv[1] === 'link' && s.argv[2] === 'add');
+  if (inFlight.kind === 'start' && Object.keys(st.removals).length === 0 && (madeBridge || st.bridgeCreated)) {
+    if (await bridgeExists(scope, st.bridge)) await deleteBridge(scope, name, st.bridge);
+  }
+  const left = Object.keys(networkStatus(env.journal.store, name).removals) as Backend[];
+  await env.journal.write({
+    type: 'operation.rolled-back', network: name, op: inFlight.op,
+    data: { reason: reason === null || reason === undefined ? 'interrupted' : message(reason) },
+  });
+  // Leave the machine's recorded state where the log now stands.
+  const to = left.length > 0 || (st.state === 'active' && def.forward.mode === 'open') ? 'active' : 'stopped';
+  if (st.state !== to) {
+    await env.journal.write({ type: 'network.transition', network: name, op: inFlight.op, data: { from: st.state, to, event: 'RECOVER' } });
+  }
+  return 'rolled-back';
+};
+
+// Every network with an operation that never ended (the process died mid-way).
+export const interruptedNetworks = (env: EngineEnv): NetworkStatus[] =>
+  Object.values(env.journal.store.state().networks).filter((n) => n.inFlight !== null || !['stopped', 'active', 'failed'].includes(n.state));

@@ -1,0 +1,74 @@
+import { randomUUID } from 'node:crypto';
+import type { RunResult, Runner } from '../exec/types.js';
+import type { FwCommand } from '../firewall/model.js';
+import type { Journal } from './journal.js';
+
+export type StepPurpose = 'apply' | 'remove' | 'query' | 'host' | 'rollback';
+
+// One operation in flight: the id that ties its log records together, the network(s) it
+// belongs to, and the counter that numbers its program runs.
+export interface OpScope {
+  readonly op: string;
+  readonly network: string | undefined;   // undefined when one batch serves several networks
+  readonly journal: Journal;
+  readonly runner: Runner;
+  readonly signal?: AbortSignal;
+  nextStep: number;
+}
+
+export const newOpId = (): string => randomUUID();
+
+export interface StepRequest {
+  argv: string[];
+  stdin?: string;
+  commands?: FwCommand[];
+  purpose: StepPurpose;
+  undo?: FwCommand[];
+}
+
+const MAX_OUT = 64 * 1024;
+const clip = (s: string): string => (s.length > MAX_OUT ? s.slice(0, MAX_OUT) : s);
+
+// Runs one program the write-ahead way: its intent is on disk before it starts, its result is
+// journalled after. Queries are journalled too (CONTRACT: every run is recorded), but their
+// intent need not be durable first because they change nothing.
+export const runStep = async (scope: OpScope, req: StepRequest): Promise<RunResult> => {
+  const step = scope.nextStep++;
+  const intended = {
+    type: 'command.intended' as const,
+    ...(scope.network === undefined ? {} : { network: scope.network }),
+    op: scope.op,
+    data: {
+      step,
+      argv: req.argv,
+      ...(req.stdin === undefined ? {} : { stdin: req.stdin }),
+      commands: req.commands ?? [],
+      purpose: req.purpose,
+      ...(req.undo === undefined ? {} : { undo: req.undo }),
+    },
+  };
+  if (req.purpose === 'query') scope.journal.note(intended);
+  else await scope.journal.write(intended);
+  const result = await scope.runner.run({
+    argv: req.argv,
+    ...(req.stdin === undefined ? {} : { stdin: req.stdin }),
+    ...(scope.signal === undefined ? {} : { signal: scope.signal }),
+  });
+  const truncated = result.stdout.length > MAX_OUT || result.stderr.length > MAX_OUT;
+  scope.journal.note({
+    type: 'command.finished',
+    ...(scope.network === undefined ? {} : { network: scope.network }),
+    op: scope.op,
+    data: {
+      step,
+      exitCode: result.exitCode,
+      stdout: clip(result.stdout),
+      stderr: clip(result.stderr),
+      durationMs: result.durationMs,
+      ...(result.signal === undefined ? {} : { signal: result.signal }),
+      ...(result.timedOut === true ? { timedOut: true } : {}),
+      ...(truncated ? { truncated: true } : {}),
+    },
+  });
+  return result;
+};
