@@ -104,7 +104,11 @@ const applyBatch = async (scope: OpScope, batch: Batch, origins: Map<FwCommand, 
     : batch.commands.map(iptablesUndo).filter((u): u is FwCommand => u !== undefined);
   const res = await runStep(scope, { argv: batch.argv, stdin: batch.stdin, commands: batch.commands, purpose: 'apply', ...(undo === undefined ? {} : { undo }) });
   if (res.exitCode !== 0) {
-    if (!batch.ignoreErrors) throw new ExecError(res);
+    if (!batch.ignoreErrors) {
+      // iptables-restore commits table by table: blocks before the failing one did go in.
+      if (undo !== undefined) await removeCommands(scope, [...undo].reverse(), 'rollback');
+      throw new ExecError(res);
+    }
     // A tolerated group (the DHCP checksum rule): keep what works, as libvirt does per command.
     for (const r of await runTolerantOneByOne(scope, batch.commands, 'apply')) {
       if (r.ok && (r.cmd.program !== 'nft' || r.handle !== undefined)) recordApplied(applied, origins.get(r.cmd), { command: r.cmd, undo: undoOf(r.cmd, r.handle) });

@@ -7,3 +7,4 @@ export { runNetworkOp } from './runtime.js';
 export { rollbackInFlight, interruptedNetworks } from './recovery.js';
 export { withEngine, lockTimeoutMs, makeBackendResolver, type OpenEngineOptions } from './open.js';
 export { listNftRules, parseNftRules, recordedHandles, mentionsNetwork } from './kernel-view.js';
+export { reconcile, recoverInterrupted, type ReconcileReport, type ReconcileAction } from './reconcile.js';

@@ -19,7 +19,7 @@ const message = (e: unknown): string => (e instanceof Error ? e.message : String
 // - iptables: if no iptables removal is recorded for the network, its intended inserts are undone
 //   with --delete (errors ignored: the batch may never have run; iptables-restore is atomic).
 // - a bridge the operation set out to create, and that is not recorded as ours, is deleted.
-export const rollbackInFlight = async (env: EngineEnv, name: string, reason: unknown): Promise<'rolled-back' | 'none'> => {
+export const rollbackInFlight = async (env: EngineEnv, name: string, reason: unknown, opts: { writeTransition?: boolean } = {}): Promise<'rolled-back' | 'none'> => {
   const st = networkStatus(env.journal.store, name);
   const inFlight = st.inFlight;
   if (inFlight === null) return 'none';
@@ -52,7 +52,7 @@ export const rollbackInFlight = async (env: EngineEnv, name: string, reason: unk
   });
   // Leave the machine's recorded state where the log now stands.
   const to = left.length > 0 || (st.state === 'active' && def.forward.mode === 'open') ? 'active' : 'stopped';
-  if (st.state !== to) {
+  if (opts.writeTransition === true && st.state !== to) {
     await env.journal.write({ type: 'network.transition', network: name, op: inFlight.op, data: { from: st.state, to, event: 'RECOVER' } });
   }
   return 'rolled-back';

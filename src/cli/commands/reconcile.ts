@@ -1,0 +1,28 @@
+import { reconcile, withEngine } from '../../engine/index.js';
+import { parseFlags, type Command } from '../context.js';
+
+export const reconcileCommand: Command = {
+  name: 'reconcile',
+  summary: 'finish or undo interrupted operations, then converge on the configured backend',
+  usage: 'reconcile',
+  help: [
+    'First undoes, from the event log and the kernel, whatever an interrupted vnetfw left half done',
+    '(a crash, kill -9, power loss). Then brings every active network to the configured',
+    'firewall_backend (a live switch: make-before-break by default, see switch_strategy in',
+    'network.conf) and finishes interrupted starts and stops. Exit 0 once converged.',
+  ].join('\n'),
+  run: async (args, ctx) => {
+    parseFlags(args, {}, 'reconcile');
+    const report = await withEngine({
+      stateDir: ctx.stateDir, configPath: ctx.configPath,
+      ...(ctx.isTTY && !ctx.json ? { onProgress: (n: string, m: string) => { ctx.stderr.write(`  ${n}: ${m}\n`); } } : {}),
+    }, (env) => reconcile(env));
+    if (ctx.json) ctx.stdout.write(`${JSON.stringify(report)}\n`);
+    else {
+      for (const r of report.recovered) ctx.stdout.write(`${r}: recovered an interrupted operation\n`);
+      for (const a of report.actions) ctx.stdout.write(`${a.network}: ${a.ok ? a.action : `FAILED: ${a.error ?? ''}`}\n`);
+      if (report.recovered.length === 0 && report.actions.length === 0) ctx.stdout.write('converged: nothing to do\n');
+    }
+    return report.actions.every((a) => a.ok) ? 0 : 1;
+  },
+};

@@ -1,0 +1,120 @@
+import { defer, from, lastValueFrom, mergeMap, toArray } from 'rxjs';
+import type { Backend } from '../firewall/index.js';
+import type { NetworkStatus } from '../../state/index.js';
+import type { EngineEnv } from './env.js';
+import { openScope } from './operations.js';
+import { removeRemoval } from './firewall-driver.js';
+import { interruptedNetworks, rollbackInFlight } from './recovery.js';
+import { networkStatus } from './registry.js';
+import { runNetworkOp } from './runtime.js';
+
+export type Desire = 'active' | 'stopped' | 'repair';
+
+export interface ReconcileAction { network: string; action: string; ok: boolean; error?: string }
+export interface ReconcileReport { recovered: string[]; actions: ReconcileAction[]; backend: Backend | null }
+
+const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+
+// What the interrupted operation was for: an interrupted start still means "should run".
+const desireOf = (st: NetworkStatus): Desire | undefined => {
+  switch (st.inFlight?.kind) {
+    case 'start': return 'active';
+    case 'stop': return 'stopped';
+    case 'repair': return 'repair';
+    default: return undefined;
+  }
+};
+
+// Step 1: every operation that never ended is undone from the log and the kernel, and the
+// network's recorded state set to what its recorded removals say.
+export const recoverInterrupted = async (env: EngineEnv): Promise<Map<string, Desire | undefined>> => {
+  const desires = new Map<string, Desire | undefined>();
+  for (const st of interruptedNetworks(env)) {
+    desires.set(st.name, desireOf(st));
+    env.onProgress?.(st.name, `recovering interrupted ${st.inFlight?.kind ?? 'operation'}`);
+    await rollbackInFlight(env, st.name, 'interrupted (recovered by reconcile)', { writeTransition: true });
+  }
+  return desires;
+};
+
+// A network holding rules on its target backend and on others (a make-before-break switch that
+// died after the new rules were recorded): only the removal of the old ones is left to do.
+const finishSwitch = async (env: EngineEnv, st: NetworkStatus, to: Backend): Promise<void> => {
+  const scope = await openScope(env, st.name, 'switch', { to, strategy: 'make-before-break' });
+  for (const [b, r] of Object.entries(st.removals)) {
+    if (b === to || r === undefined) continue;
+    await removeRemoval(scope, r);
+    env.journal.note({ type: 'removal.cleared', network: st.name, op: scope.op, data: { backend: b as Backend } });
+  }
+  await env.journal.write({ type: 'operation.committed', network: st.name, op: scope.op, data: { backend: to } });
+};
+
+// Brings one network to what is wanted: running or not, on the configured backend.
+const converge = async (env: EngineEnv, name: string, desire: Desire | undefined, backend: () => Backend): Promise<string | null> => {
+  let st = networkStatus(env.journal.store, name);
+  const open = st.definition?.forward.mode === 'open';
+  if (desire === 'stopped' && (st.state !== 'stopped' || Object.keys(st.removals).length > 0)) {
+    if (st.state === 'stopped') {
+      await env.journal.write({ type: 'network.transition', network: name, data: { from: 'stopped', to: 'active', event: 'RECOVER' } });
+    }
+    await runNetworkOp(env, name, { type: 'STOP' });
+    return 'stopped';
+  }
+  if (desire === 'active' && st.state === 'stopped') {
+    await runNetworkOp(env, name, { type: 'START', backend: backend() });
+    return 'started';
+  }
+  if (st.state !== 'active' || open) return null;
+  const to = backend();
+  const have = Object.keys(st.removals) as Backend[];
+  if (have.length === 0) {
+    // Active but no rules recorded (a remove-first switch died between its two halves).
+    await env.journal.write({ type: 'network.transition', network: name, data: { from: 'active', to: 'stopped', event: 'RECOVER' } });
+    await runNetworkOp(env, name, { type: 'START', backend: to });
+    return 'reapplied';
+  }
+  if (!have.includes(to)) {
+    await runNetworkOp(env, name, { type: 'SWITCH', to, strategy: env.config.switchStrategy });
+    return `switched to ${to}`;
+  }
+  if (have.length > 1) {
+    await finishSwitch(env, st, to);
+    return `finished switch to ${to}`;
+  }
+  if (desire === 'repair') {
+    await runNetworkOp(env, name, { type: 'REPAIR' });
+    st = networkStatus(env.journal.store, name);
+    return 'repaired';
+  }
+  return null;
+};
+
+// Recovery first, then every network driven to the configured backend, one operation per network
+// at a time and up to `concurrency` networks in parallel. Every decision is in the log.
+export const reconcile = async (env: EngineEnv, opts: { concurrency?: number } = {}): Promise<ReconcileReport> => {
+  const desires = await recoverInterrupted(env);
+  const names = Object.keys(env.journal.store.state().networks).sort();
+  const backend = env.backend;
+  const wantsRules = names.some((n) => {
+    const st = networkStatus(env.journal.store, n);
+    return st.state === 'active' || desires.get(n) === 'active';
+  });
+  const resolved: Backend | null = wantsRules ? backend() : null;
+  const cfg = env.journal.store.state().config;
+  if (resolved !== null && (cfg?.backend !== resolved || cfg.strategy !== env.config.switchStrategy)) {
+    env.journal.note({ type: 'config.changed', data: { backend: resolved, strategy: env.config.switchStrategy, path: env.config.path } });
+  }
+  const actions = await lastValueFrom(from(names).pipe(
+    mergeMap((name) => defer(async (): Promise<ReconcileAction | null> => {
+      try {
+        const action = await converge(env, name, desires.get(name), backend);
+        return action === null ? null : { network: name, action, ok: true };
+      } catch (err) {
+        return { network: name, action: 'failed', ok: false, error: message(err) };
+      }
+    }), opts.concurrency ?? 4),
+    toArray(),
+  ));
+  await env.journal.flush();
+  return { recovered: [...desires.keys()], actions: actions.filter((a): a is ReconcileAction => a !== null), backend: resolved };
+};
