@@ -43,8 +43,10 @@ export interface EventData {
   'command.intended': {
     step: number; argv: string[]; stdin?: string; commands: FwCommand[]; purpose: CommandPurpose; undo?: FwCommand[];
   };
+  // argv/stdin repeat the intended command's (the store fills them in), so each finished record
+  // alone says what ran and how it ended.
   'command.finished': {
-    step: number; exitCode: number; stdout: string; stderr: string; durationMs: number;
+    step: number; exitCode: number; stdout: string; stderr: string; durationMs: number; argv?: string[]; stdin?: string;
     signal?: string; timedOut?: boolean; truncated?: boolean; stdoutBytes?: number; stderrBytes?: number;
   };
   'removal.recorded': { removal: FwRemoval };
@@ -107,7 +109,7 @@ const v1: Record<EventType, { scope: Scope; data: Check<unknown> }> = {
     scope: 'none',
     data: shape({
       step: nat, exitCode: int, stdout: str, stderr: str, durationMs: num,
-      'signal?': str, 'timedOut?': bool, 'truncated?': bool, 'stdoutBytes?': nat, 'stderrBytes?': nat,
+      'signal?': str, 'timedOut?': bool, 'truncated?': bool, 'stdoutBytes?': nat, 'stderrBytes?': nat, 'argv?': arrOf(str), 'stdin?': str,
     }),
   },
   'removal.recorded': { scope: 'network', data: shape({ removal: fwRemoval }) },

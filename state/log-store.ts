@@ -60,6 +60,8 @@ class LogStore implements Store {
   private chain: Promise<unknown> = Promise.resolve();
   private readonly appended = new Subject<LogRecord>();
   private readonly firstSeqs = new Map<number, number | undefined>();
+  // argv/stdin of commands intended but not yet finished, keyed network|op|step.
+  private readonly running = new Map<string, { argv: string[]; stdin?: string }>();
   private closed = false;
   private broken: string | undefined;
   private polling = false;
@@ -127,6 +129,20 @@ class LogStore implements Store {
     return event('log.repaired', { quarantine: file, bytes: t.bytes, reason: t.reason });
   }
 
+  // Copies the intended command's argv/stdin into its command.finished record.
+  private withCommand(e: NewEvent): NewEvent {
+    if (e.type !== 'command.intended' && e.type !== 'command.finished') return e;
+    const d = e.data as { step: number; argv?: string[]; stdin?: string };
+    const key = `${e.network ?? ''}|${e.op ?? ''}|${d.step}`;
+    if (e.type === 'command.intended') {
+      this.running.set(key, d.stdin === undefined ? { argv: d.argv ?? [] } : { argv: d.argv ?? [], stdin: d.stdin });
+      return e;
+    }
+    const cmd = this.running.get(key);
+    this.running.delete(key);
+    return cmd === undefined || d.argv !== undefined ? e : { ...e, data: { ...d, ...cmd } };
+  }
+
   private createSegment(n: number): void {
     closeSync(openSync(segmentPath(this.stateDir, n), constants.O_RDWR | constants.O_CREAT | constants.O_EXCL, FILE_MODE));
     fsyncDir(logDir(this.stateDir));
@@ -151,7 +167,7 @@ class LogStore implements Store {
     for (const [i, raw] of events.entries()) {
       const problem = checkEvent(raw);
       if (problem !== null) throw new StateError('EEVENT', `event ${i} (${String(raw.type)}) is not valid: ${problem}`);
-      const e = normalizeEvent(raw);
+      const e = this.withCommand(normalizeEvent(raw));
       const { record, line } = sealRecord({
         v: RECORD_VERSION, seq: ++seq, time, type: e.type,
         ...(e.network === undefined ? {} : { network: e.network }), ...(e.op === undefined ? {} : { op: e.op }),
