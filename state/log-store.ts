@@ -140,7 +140,7 @@ class LogStore implements Store {
     }
     const cmd = this.running.get(key);
     this.running.delete(key);
-    return cmd === undefined || d.argv !== undefined ? e : { ...e, data: { ...d, ...cmd } };
+    return cmd === undefined || d.argv !== undefined ? e : ({ ...e, data: { ...d, ...cmd } } as NewEvent);
   }
 
   private createSegment(n: number): void {
