@@ -1,7 +1,7 @@
 // `vnetfw plan NAME|FILE [--backend B] [--batch]`: what `start` would apply on a fresh host,
 // private set-up included. Runs nothing and needs no root.
-import { readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { stat } from 'node:fs/promises';
+import { openStore } from '../../../state/index.js';
 import { loadConfig, resolveBackend } from '../../config/index.js';
 import { loadNetworkFile, networkNameProblem, type NetworkDef } from '../../definition/index.js';
 import { VnetfwError, UsageError } from '../../errors.js';
@@ -15,22 +15,22 @@ const isFile = async (p: string): Promise<boolean> => {
   try { return (await stat(p)).isFile(); } catch { return false; }
 };
 
-// The agreed layout of the state store: definitions/NAME.json holds the NetworkDef as JSON.
+// A stored definition comes from the event log (read-only: no lock, works while others write).
 const loadStored = async (stateDir: string, name: string): Promise<NetworkDef> => {
   const problem = networkNameProblem(name);
   if (problem !== undefined) throw new UsageError(`plan: network name '${name}' is invalid: ${problem}`);
-  const path = join(stateDir, 'definitions', `${name}.json`);
-  let text: string;
+  let def: NetworkDef | null | undefined;
   try {
-    text = await readFile(path, 'utf8');
-  } catch {
-    throw new VnetfwError('ENOTDEFINED', `plan: network '${name}' is not defined (no ${path}); give an XML file or run 'vnetfw define FILE'`, { exitCode: 2 });
+    const store = await openStore(stateDir, { readonly: true });
+    try { def = store.state().networks[name]?.definition; } finally { await store.close(); }
+  } catch (err) {
+    if (err instanceof VnetfwError) throw err;
+    def = undefined;
   }
-  try {
-    return JSON.parse(text) as NetworkDef;
-  } catch {
-    throw new VnetfwError('EDEFSTORE', `${path}: not a stored definition (invalid JSON)`, { exitCode: 1 });
+  if (def === undefined || def === null) {
+    throw new VnetfwError('ENOTDEFINED', `plan: network '${name}' is not defined in ${stateDir}; give an XML file or run 'vnetfw define FILE'`, { exitCode: 2 });
   }
+  return def;
 };
 
 export const loadPlanTarget = async (arg: string, stateDir: string): Promise<NetworkDef> =>

@@ -1,6 +1,6 @@
 import { existsSync, mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../../src/cli/main.js';
 import { parseNetworkXml } from '../../../src/definition/index.js';
@@ -32,14 +32,17 @@ describe('vnetfw plan', () => {
     const b = await cli(['plan', fixture, '--backend', 'nftables', '--batch']);
     expect(b.out.startsWith("nft --echo --handle -f - <<'VNETFW_EOF'\nadd table ip libvirt_network\n")).toBe(true);
   });
-  it('NAME from <state-dir>/definitions/NAME.json, clear error when missing', async () => {
+  it('NAME from a definition stored in the event log, clear error when missing', async () => {
     const dir = join(mkdtempSync(join(tmpdir(), 'vnetfw-plan-')), 's');
-    mkdirSync(join(dir, 'definitions'), { recursive: true });
-    writeFileSync(join(dir, 'definitions', 'default.json'), JSON.stringify(parseNetworkXml(`<network><name>default</name><bridge name="virbr0"/></network>`, 'x')));
-    expect((await cli(['--state-dir', dir, 'plan', 'default', '--backend', 'iptables'])).code).toBe(0);
+    const xml = join(dirname(dir), 'default.xml');
+    writeFileSync(xml, '<network><name>default</name><bridge name="virbr0"/></network>');
+    expect((await cli(['--state-dir', dir, 'define', xml])).code).toBe(0);
+    const ok = await cli(['--state-dir', dir, 'plan', 'default', '--backend', 'iptables']);
+    expect(ok.code).toBe(0);
+    expect(ok.out).toContain("iptables -w --table filter --insert LIBVIRT_FWO --in-interface virbr0 --jump REJECT\n");
     const r = await cli(['--state-dir', dir, 'plan', 'nope', '--backend', 'iptables']);
     expect(r.code).toBe(2);
-    expect(r.err).toBe(`vnetfw: plan: network 'nope' is not defined (no ${join(dir, 'definitions', 'nope.json')}); give an XML file or run 'vnetfw define FILE'\n`);
+    expect(r.err).toBe(`vnetfw: plan: network 'nope' is not defined in ${dir}; give an XML file or run 'vnetfw define FILE'\n`);
   });
   it('bad input: exit 2 with one line', async () => {
     const bad = join(mkdtempSync(join(tmpdir(), 'vnetfw-plan-')), 'bad.xml');
