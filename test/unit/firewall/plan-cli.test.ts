@@ -1,9 +1,8 @@
-import { existsSync, mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../../src/cli/main.js';
-import { parseNetworkXml } from '../../../src/definition/index.js';
 
 const fixture = new URL('../../fixtures/cases/nat-default.xml', import.meta.url).pathname;
 
