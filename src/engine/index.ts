@@ -8,3 +8,4 @@ export { rollbackInFlight, interruptedNetworks } from './recovery.js';
 export { withEngine, lockTimeoutMs, makeBackendResolver, type OpenEngineOptions } from './open.js';
 export { listNftRules, parseNftRules, recordedHandles, mentionsNetwork } from './kernel-view.js';
 export { reconcile, recoverInterrupted, type ReconcileReport, type ReconcileAction } from './reconcile.js';
+export { findDrift, repairDrift, type Drift } from './drift.js';

@@ -1,7 +1,8 @@
 import type { NetworkDef } from '../definition/types.js';
 import type { Backend, FwRemoval } from '../firewall/index.js';
+import { deleteByHandle, listNftRules, mentionsNetwork, recordedHandles } from './kernel-view.js';
 import type { NetworkStatus } from '../../state/index.js';
-import { applyFirewall, removeRemoval } from './firewall-driver.js';
+import { applyFirewall, removeCommands, removeRemoval } from './firewall-driver.js';
 import { bridgeExists, createBridge, deleteBridge, enableForwarding } from './host-driver.js';
 import type { EngineEnv } from './env.js';
 import { newOpId, type OpScope } from './steps.js';
@@ -80,12 +81,21 @@ export const switchWork = async (scope: OpScope, st: NetworkStatus, def: Network
   for (const [b, r] of old) { await removeRemoval(scope, r); clearRemoval(scope, def.name, b); }
 };
 
-// Drift repair: the recorded rules are (partly) gone or joined by foreign ones. Add a fresh,
-// complete set first, then remove the recorded one: no instant without filtering.
+// Drift repair: the recorded rules are (partly) gone or joined by foreign ones. nftables: add a
+// fresh complete set first, then remove the recorded one by handle (no instant without filtering).
+// iptables: a rule is known only by its text, so an identical fresh copy would be indistinguishable
+// from the old one; remove the recorded set (errors ignored) and then add the fresh one.
 export const repairWork = async (scope: OpScope, st: NetworkStatus, def: NetworkDef, backend: Backend): Promise<void> => {
   const old = st.removals[backend];
+  if (backend === 'iptables' && old !== undefined) await removeRemoval(scope, old);
   const removal = (await applyFirewall(scope, backend, [def])).get(def.name);
   if (removal !== undefined) recordRemoval(scope, def.name, removal);
   await scope.journal.flush();
-  if (old !== undefined) await removeRemoval(scope, old);
+  if (backend === 'nftables' && old !== undefined) await removeRemoval(scope, old);
+  if (backend === 'nftables') {
+    // Rules in our chains that name this network but that no removal records are foreign: go.
+    const known = recordedHandles(Object.values(scope.journal.store.state().networks).flatMap((n) => Object.values(n.removals) as FwRemoval[]));
+    const orphans = (await listNftRules(scope)).filter((r) => r.chain !== 'forward' && !known.has(`${r.family}/${r.chain}/${r.handle}`) && mentionsNetwork(def, r.text));
+    await removeCommands(scope, orphans.map(deleteByHandle));
+  }
 };

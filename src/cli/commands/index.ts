@@ -4,10 +4,11 @@ import { startCommand, stopCommand } from './lifecycle.js';
 import { logCommand } from './log.js';
 import { listCommand, statusCommand } from './status.js';
 import { undefineCommand } from './undefine.js';
+import { verifyCommand } from './verify.js';
 import { planCommand } from './plan.js';
 import { reconcileCommand } from './reconcile.js';
 
 // Every subcommand, in the order `vnetfw --help` lists them. Each lives in its own file.
 export const commands: Command[] = [
-  defineCommand, undefineCommand, startCommand, stopCommand, listCommand, statusCommand, planCommand, reconcileCommand, logCommand,
+  defineCommand, undefineCommand, startCommand, stopCommand, listCommand, statusCommand, planCommand, reconcileCommand, verifyCommand, logCommand,
 ];

@@ -1,0 +1,106 @@
+import type { Backend, FwCommand, FwRemoval } from '../firewall/index.js';
+import type { NetworkStatus } from '../../state/index.js';
+import type { EngineEnv } from './env.js';
+import { listNftRules, mentionsNetwork, recordedHandles, type NftRule } from './kernel-view.js';
+import { definitionOf } from './registry.js';
+import { runStep, newOpId, type OpScope } from './steps.js';
+
+// Drift: the kernel no longer holds what the log says vnetfw installed (a flushed chain, a deleted
+// rule), or our chains hold rules nobody recorded. Read-only: it only lists our own objects.
+export interface Drift { network: string; backend: Backend; missing: string[]; foreign: string[] }
+
+const commandsOf = (r: FwRemoval | undefined): FwCommand[] => (r === undefined ? [] : r.groups.flatMap((g) => g.commands));
+
+const nftDrift = (networks: NetworkStatus[], rules: NftRule[], env: EngineEnv): Drift[] => {
+  const all = networks.flatMap((n) => Object.values(n.removals) as FwRemoval[]);
+  const known = recordedHandles(all);
+  const present = new Set(rules.map((r) => `${r.family}/${r.chain}/${r.handle}`));
+  const out: Drift[] = [];
+  for (const n of networks) {
+    const removal = n.removals.nftables;
+    if (removal === undefined) continue;
+    const def = definitionOf(env.journal.store, n.name);
+    const missing = [...recordedHandles([removal])].filter((h) => !present.has(h)).map((h) => {
+      const [fam, chain, handle] = h.split('/');
+      return `nft rule ${fam ?? ''} libvirt_network ${chain ?? ''} handle ${handle ?? ''}`;
+    });
+    const foreign = rules.filter((r) => r.chain !== 'forward' && !known.has(`${r.family}/${r.chain}/${r.handle}`) && mentionsNetwork(def, r.text))
+      .map((r) => `nft ${r.family} libvirt_network ${r.chain}: ${r.text} (handle ${r.handle})`);
+    if (missing.length > 0 || foreign.length > 0) out.push({ network: n.name, backend: 'nftables', missing, foreign });
+  }
+  return out;
+};
+
+// iptables has no handles: a rule is present when `iptables -C` finds it. That is one process per
+// rule, so the cheap first look is a count of the rules in our chains (one iptables-save per family).
+const countIptables = (text: string, fam: string, into: Map<string, number>): void => {
+  let table = '';
+  for (const line of text.split('\n')) {
+    if (line.startsWith('*')) table = line.slice(1);
+    const m = /^-A (LIBVIRT_\w+) /.exec(line);
+    if (m !== null) into.set(`${fam}/${table}/${m[1] ?? ''}`, (into.get(`${fam}/${table}/${m[1] ?? ''}`) ?? 0) + 1);
+  }
+};
+
+const keyOf = (cmd: FwCommand): string => {
+  const t = cmd.args.indexOf('--table');
+  const d = cmd.args.indexOf('--delete');
+  return `${cmd.program}/${cmd.args[t + 1] ?? 'filter'}/${cmd.args[d + 1] ?? ''}`;
+};
+
+const iptablesDrift = async (scope: OpScope, networks: NetworkStatus[], full: boolean): Promise<Drift[]> => {
+  const mine = networks.filter((n) => n.removals.iptables !== undefined);
+  if (mine.length === 0) return [];
+  const counts = new Map<string, number>();
+  for (const [prog, fam] of [['iptables-save', 'iptables'], ['ip6tables-save', 'ip6tables']] as const) {
+    const res = await runStep(scope, { argv: [prog], purpose: 'query' });
+    if (res.exitCode === 0) countIptables(res.stdout, fam, counts);
+  }
+  const expected = new Map<string, number>();
+  for (const n of mine) for (const c of commandsOf(n.removals.iptables)) expected.set(keyOf(c), (expected.get(keyOf(c)) ?? 0) + 1);
+  const chains = new Set([...counts.keys(), ...expected.keys()]);
+  const excess = [...chains].filter((k) => (counts.get(k) ?? 0) > (expected.get(k) ?? 0));
+  const short = [...chains].filter((k) => (counts.get(k) ?? 0) < (expected.get(k) ?? 0));
+  if (!full && excess.length === 0 && short.length === 0) return [];
+  const out: Drift[] = [];
+  for (const n of mine) {
+    const missing: string[] = [];
+    for (const c of commandsOf(n.removals.iptables)) {
+      const args = c.args.map((a) => (a === '--delete' ? '--check' : a));
+      const res = await runStep(scope, { argv: [c.program, '-w', ...args], purpose: 'query' });
+      if (res.exitCode !== 0) missing.push(`${c.program} ${c.args.join(' ').replace('--delete', '--insert')}`);
+    }
+    if (missing.length > 0) out.push({ network: n.name, backend: 'iptables', missing, foreign: [] });
+  }
+  const foreign = excess.map((k) => `${k.replace(/\//g, ' ')}: ${(counts.get(k) ?? 0) - (expected.get(k) ?? 0)} rule(s) nobody recorded`);
+  if (foreign.length > 0) {
+    const first = out[0] ?? { network: mine[0]?.name ?? '', backend: 'iptables' as const, missing: [], foreign: [] };
+    first.foreign.push(...foreign);
+    if (out.length === 0) out.push(first);
+  }
+  return out;
+};
+
+// Compares the kernel with the log for the given active networks (default: all active ones).
+export const findDrift = async (env: EngineEnv, names?: readonly string[], opts: { full?: boolean } = {}): Promise<Drift[]> => {
+  const networks = Object.values(env.journal.store.state().networks)
+    .filter((n) => n.state === 'active' && (names === undefined || names.length === 0 || names.includes(n.name)));
+  const scope: OpScope = { op: newOpId(), network: undefined, journal: env.journal, runner: env.runner, nextStep: 1 };
+  const drift: Drift[] = [];
+  if (networks.some((n) => n.removals.nftables !== undefined)) drift.push(...nftDrift(networks, await listNftRules(scope), env));
+  drift.push(...await iptablesDrift(scope, networks, opts.full ?? false));
+  for (const d of drift) env.journal.note({ type: 'drift.found', network: d.network, data: { missing: d.missing, foreign: d.foreign } });
+  await env.journal.flush();
+  return drift;
+};
+
+// Puts each drifted network's rules back (REPAIR through its machine) and logs the repair.
+export const repairDrift = async (env: EngineEnv, drift: readonly Drift[], run: (name: string) => Promise<unknown>): Promise<string[]> => {
+  const repaired: string[] = [];
+  for (const name of [...new Set(drift.map((d) => d.network))]) {
+    await run(name);
+    await env.journal.write({ type: 'drift.repaired', network: name, data: {} });
+    repaired.push(name);
+  }
+  return repaired;
+};
