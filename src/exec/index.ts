@@ -5,3 +5,4 @@ export { ExecError, isExecError, isSuccess, assertSuccess, describeFailure } fro
 export { shellQuote, shellQuoteWord } from './quote.js';
 export { FakeRunner } from './fake-runner.js';
 export type { FakeCall, FakeRunnerOptions, FailurePredicate, InjectedFailure } from './fake-runner.js';
+export { watchLines, type LineWatch } from './watch-lines.js';

@@ -1,0 +1,1 @@
+export { runDaemon, type DaemonOptions } from './daemon.js';
