@@ -51,7 +51,7 @@ const finishSwitch = async (env: EngineEnv, st: NetworkStatus, to: Backend): Pro
 
 // Brings one network to what is wanted: running or not, on the configured backend.
 const converge = async (env: EngineEnv, name: string, desire: Desire | undefined, backend: () => Backend): Promise<string | null> => {
-  let st = networkStatus(env.journal.store, name);
+  const st = networkStatus(env.journal.store, name);
   const open = st.definition?.forward.mode === 'open';
   if (desire === 'stopped' && (st.state !== 'stopped' || Object.keys(st.removals).length > 0)) {
     if (st.state === 'stopped') {
@@ -83,7 +83,6 @@ const converge = async (env: EngineEnv, name: string, desire: Desire | undefined
   }
   if (desire === 'repair') {
     await runNetworkOp(env, name, { type: 'REPAIR' });
-    st = networkStatus(env.journal.store, name);
     return 'repaired';
   }
   return null;
