@@ -3,9 +3,11 @@
 // benchmark measures open, not append's fsyncs. Target (issue 3): 10^6 with snapshot < 200 ms.
 //   node dist/bench/run.js log [--sizes 1000,100000,1000000] [--runs 5] [--keep]
 import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
 import {
   DEFAULT_SEGMENT_BYTES, DEFAULT_SNAPSHOT_EVERY, event, GENESIS_HASH, normalizeEvent, openStore, RECORD_VERSION, sealRecord,
   segmentPath, type NewEvent, type OpenOptions,
@@ -36,7 +38,8 @@ function* events(): Generator<NewEvent> {
         step, argv: ['iptables', '-w', ...args], commands: [{ program: 'iptables', args }], purpose: 'apply',
         undo: [{ program: 'iptables', args: args.map((a) => (a === '--insert' ? '--delete' : a)) }],
       }, at);
-      yield event('command.finished', { step, exitCode: 0, stdout: '', stderr: '', durationMs: 2.5 }, at);
+      // As the store writes it: the finished record repeats argv.
+      yield event('command.finished', { step, exitCode: 0, stdout: '', stderr: '', durationMs: 2.5, argv: ['iptables', '-w', ...args] }, at);
     }
     yield event('removal.recorded', { removal: { backend: 'iptables', groups: [{ ignoreErrors: true, commands: [{ program: 'iptables', args: ['--table', 'filter', '--delete', 'LIBVIRT_FWO', '--in-interface', bridge, '--jump', 'ACCEPT'] }] }] } }, at);
     yield event('operation.committed', { backend: 'iptables' }, at);
@@ -104,7 +107,20 @@ const timeOpen = async (dir: string, opts: OpenOptions, runs: number, expectSeq:
   return median(ms);
 };
 
-interface Row { events: number; logBytes: number; segments: number; buildMs: number; fullReplayMs: number; snapshotMs: number; snapshotWorstTailMs: number; tail: number }
+// The same open in a fresh process: what a CLI command pays (no warmed-up JIT).
+const coldOpen = (dir: string, runs: number, expectSeq: number): number => {
+  const script = fileURLToPath(new URL('./open-once.js', import.meta.url));
+  const ms: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const out = execFileSync(process.execPath, [script, dir], { encoding: 'utf8' });
+    const r = JSON.parse(out) as { ms: number; seq: number };
+    if (r.seq !== expectSeq) throw new Error(`cold open at seq ${r.seq}, expected ${expectSeq}`);
+    ms.push(r.ms);
+  }
+  return median(ms);
+};
+
+interface Row { events: number; logBytes: number; segments: number; buildMs: number; fullReplayMs: number; snapshotMs: number; snapshotWorstTailMs: number; coldSnapshotMs: number; coldWorstTailMs: number; tail: number }
 
 export const logOpenBench: Bench = {
   name: 'log',
@@ -127,6 +143,7 @@ export const logOpenBench: Bench = {
         await s.snapshot();
         await s.close();
         const snapshotMs = await timeOpen(dir, {}, runs, n);
+        const coldSnapshotMs = coldOpen(dir, runs, n);
         const segs = readdirSync(join(dir, 'log')).filter((f) => f.endsWith('.jsonl'));
         const logBytes = segs.reduce((a, f) => a + statSync(join(dir, 'log', f)).size, 0);
         // Worst case: the snapshot is snapshotEvery - 1 records old.
@@ -134,7 +151,8 @@ export const logOpenBench: Bench = {
         w.write(tail);
         w.close();
         const snapshotWorstTailMs = await timeOpen(dir, {}, runs, n + tail);
-        rows.push({ events: n, logBytes, segments: segs.length, buildMs, fullReplayMs, snapshotMs, snapshotWorstTailMs, tail });
+        const coldWorstTailMs = coldOpen(dir, runs, n + tail);
+        rows.push({ events: n, logBytes, segments: segs.length, buildMs, fullReplayMs, snapshotMs, snapshotWorstTailMs, coldSnapshotMs, coldWorstTailMs, tail });
       } finally {
         if (!args.includes('--keep')) rmSync(dir, { recursive: true, force: true });
       }
@@ -142,8 +160,8 @@ export const logOpenBench: Bench = {
     const f = (x: number): string => x.toFixed(1).padStart(10);
     const lines = [
       `event log open (node ${process.version}, ${cpus().length} CPUs, ${cpus()[0]?.model ?? '?'}; median of ${runs} runs, warm page cache)`,
-      `${'events'.padStart(9)} ${'log MiB'.padStart(8)} ${'segs'.padStart(4)} ${'no snapshot'.padStart(12)} ${'snapshot'.padStart(10)} ${'snap+9999'.padStart(10)}  (ms)`,
-      ...rows.map((r) => `${String(r.events).padStart(9)} ${(r.logBytes / 2 ** 20).toFixed(1).padStart(8)} ${String(r.segments).padStart(4)} ${f(r.fullReplayMs).padStart(12)} ${f(r.snapshotMs)} ${f(r.snapshotWorstTailMs)}`),
+      `${'events'.padStart(9)} ${'log MiB'.padStart(8)} ${'segs'.padStart(4)} ${'no snapshot'.padStart(12)} ${'snapshot'.padStart(10)} ${'snap+9999'.padStart(10)} ${'cold snap'.padStart(10)} ${'cold s+9999'.padStart(11)}  (ms)`,
+      ...rows.map((r) => `${String(r.events).padStart(9)} ${(r.logBytes / 2 ** 20).toFixed(1).padStart(8)} ${String(r.segments).padStart(4)} ${f(r.fullReplayMs).padStart(12)} ${f(r.snapshotMs)} ${f(r.snapshotWorstTailMs)} ${f(r.coldSnapshotMs)} ${f(r.coldWorstTailMs).padStart(11)}`),
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
     mkdirSync('bench-results', { recursive: true });

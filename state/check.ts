@@ -1,14 +1,20 @@
 // Tiny hand-written schema checks (the project has no validation library). A check returns the value
 // typed, or throws SchemaError naming the path and the value at fault. Extra object members are
 // allowed everywhere: newer writers may add fields, and old readers must still accept them.
+// Paths are only built when a check fails (each level prefixes its part while the error passes
+// through): checks run on every record read at open, so the success path must not allocate.
 export class SchemaError extends Error {
   constructor(readonly path: string, readonly problem: string) {
     super(`${path}: ${problem}`);
     this.name = 'SchemaError';
   }
+
+  under(prefix: string): SchemaError {
+    return new SchemaError(`${prefix}${this.path}`, this.problem);
+  }
 }
 
-export type Check<T> = (v: unknown, path: string) => T;
+export type Check<T> = (v: unknown) => T;
 
 const show = (v: unknown): string => {
   if (v === undefined) return 'nothing';
@@ -16,40 +22,60 @@ const show = (v: unknown): string => {
   return s.length > 60 ? `${s.slice(0, 57)}...` : s;
 };
 
-const fail = (path: string, want: string, v: unknown): never => {
-  throw new SchemaError(path, `expected ${want}, got ${show(v)}`);
+const fail = (want: string, v: unknown): never => {
+  throw new SchemaError('', `expected ${want}, got ${show(v)}`);
 };
 
-export const str: Check<string> = (v, p) => (typeof v === 'string' ? v : fail(p, 'a string', v));
-export const nonEmpty: Check<string> = (v, p) => (typeof v === 'string' && v !== '' ? v : fail(p, 'a non-empty string', v));
-export const bool: Check<boolean> = (v, p) => (typeof v === 'boolean' ? v : fail(p, 'true or false', v));
-export const num: Check<number> = (v, p) => (typeof v === 'number' && Number.isFinite(v) ? v : fail(p, 'a number', v));
-export const int: Check<number> = (v, p) => (Number.isSafeInteger(v) ? (v as number) : fail(p, 'an integer', v));
-export const nat: Check<number> = (v, p) => (Number.isSafeInteger(v) && (v as number) >= 0 ? (v as number) : fail(p, 'an integer >= 0', v));
+// Runs a check on a named value; the error's path starts with `path`.
+export const checkAt = <T>(c: Check<T>, v: unknown, path: string): T => {
+  try {
+    return c(v);
+  } catch (err) {
+    throw err instanceof SchemaError ? err.under(path) : err;
+  }
+};
 
-export const obj: Check<Record<string, unknown>> = (v, p) =>
-  (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : fail(p, 'an object', v));
+export const str: Check<string> = (v) => (typeof v === 'string' ? v : fail('a string', v));
+export const nonEmpty: Check<string> = (v) => (typeof v === 'string' && v !== '' ? v : fail('a non-empty string', v));
+export const bool: Check<boolean> = (v) => (typeof v === 'boolean' ? v : fail('true or false', v));
+export const num: Check<number> = (v) => (typeof v === 'number' && Number.isFinite(v) ? v : fail('a number', v));
+export const int: Check<number> = (v) => (Number.isSafeInteger(v) ? (v as number) : fail('an integer', v));
+export const nat: Check<number> = (v) => (Number.isSafeInteger(v) && (v as number) >= 0 ? (v as number) : fail('an integer >= 0', v));
 
-export const oneOf = <T extends string>(values: readonly T[]): Check<T> => (v, p) =>
-  (typeof v === 'string' && (values as readonly string[]).includes(v) ? (v as T) : fail(p, `one of ${values.join('|')}`, v));
+export const obj: Check<Record<string, unknown>> = (v) =>
+  (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : fail('an object', v));
 
-export const opt = <T>(c: Check<T>): Check<T | undefined> => (v, p) => (v === undefined ? undefined : c(v, p));
+export const oneOf = <T extends string>(values: readonly T[]): Check<T> => (v) =>
+  (typeof v === 'string' && (values as readonly string[]).includes(v) ? (v as T) : fail(`one of ${values.join('|')}`, v));
 
-export const arrOf = <T>(c: Check<T>): Check<T[]> => (v, p) => {
-  if (!Array.isArray(v)) return fail(p, 'an array', v);
-  v.forEach((x, i) => c(x, `${p}[${i}]`));
+export const opt = <T>(c: Check<T>): Check<T | undefined> => (v) => (v === undefined ? undefined : c(v));
+
+export const arrOf = <T>(c: Check<T>): Check<T[]> => (v) => {
+  if (!Array.isArray(v)) return fail('an array', v);
+  for (let i = 0; i < v.length; i++) {
+    try {
+      c(v[i]);
+    } catch (err) {
+      throw err instanceof SchemaError ? err.under(`[${i}]`) : err;
+    }
+  }
   return v as T[];
 };
 
 // Checks the listed members of an object; the spec's keys ending in '?' are optional.
-export const shape = <T>(spec: Record<string, Check<unknown>>): Check<T> => (v, p) => {
-  const o = obj(v, p);
-  for (const [k, c] of Object.entries(spec)) {
-    const optional = k.endsWith('?');
-    const key = optional ? k.slice(0, -1) : k;
-    const x = o[key];
-    if (optional && x === undefined) continue;
-    c(x, `${p}.${key}`);
-  }
-  return o as T;
+export const shape = <T>(spec: Record<string, Check<unknown>>): Check<T> => {
+  const members = Object.entries(spec).map(([k, c]) => ({ key: k.replace(/\?$/, ''), optional: k.endsWith('?'), c }));
+  return (v) => {
+    const o = obj(v);
+    for (const m of members) {
+      const x = o[m.key];
+      if (m.optional && x === undefined) continue;
+      try {
+        m.c(x);
+      } catch (err) {
+        throw err instanceof SchemaError ? err.under(`.${m.key}`) : err;
+      }
+    }
+    return o as T;
+  };
 };

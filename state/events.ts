@@ -4,7 +4,7 @@
 import type { NetworkDef } from '../src/definition/types.js';
 import type { Backend, FwCommand, FwRemoval } from '../src/firewall/model.js';
 import {
-  arrOf, bool, type Check, int, nat, nonEmpty, num, obj, oneOf, opt, SchemaError, shape, str,
+  arrOf, bool, type Check, checkAt, int, nat, nonEmpty, num, obj, oneOf, opt, SchemaError, shape, str,
 } from './check.js';
 
 export const RECORD_VERSION = 1;
@@ -133,11 +133,11 @@ export const checkEvent = (e: { type: unknown; network?: unknown; op?: unknown; 
   if (!isEventType(e.type)) return `type: unknown event type ${JSON.stringify(e.type)}`;
   const spec = v1[e.type];
   try {
-    opt(nonEmpty)(e.network, 'network');
-    opt(nonEmpty)(e.op, 'op');
+    checkAt(opt(nonEmpty), e.network, 'network');
+    checkAt(opt(nonEmpty), e.op, 'op');
     if (spec.scope !== 'none' && e.network === undefined) return `network: ${e.type} needs the network it belongs to`;
     if (spec.scope === 'op' && e.op === undefined) return `op: ${e.type} needs the operation it belongs to`;
-    spec.data(e.data, 'data');
+    checkAt(spec.data, e.data, 'data');
     if (e.type === 'network.defined' && (e.data as EventData['network.defined']).definition.name !== e.network) {
       return `data.definition.name: ${JSON.stringify((e.data as EventData['network.defined']).definition.name)} is not the record's network ${JSON.stringify(e.network)}`;
     }

@@ -12,9 +12,10 @@ export {
   type ProjectionState, type NetworkStatus, type InFlight, type StepStatus,
 } from './projection.js';
 export {
-  openStore, quarantineDir, DEFAULT_SEGMENT_BYTES, DEFAULT_SNAPSHOT_EVERY,
+  openStore, DEFAULT_SEGMENT_BYTES, DEFAULT_SNAPSHOT_EVERY,
   type Store, type OpenOptions,
 } from './log-store.js';
+export { quarantineDir } from './layout.js';
 export { withStore, type WithStoreOptions } from './with-store.js';
 export { verifyLog, scanLog, TamperError, type VerifyResult, type TornTail, type Position } from './replay.js';
 export { listSegments, segmentPath, logDir, readLines, type Line } from './segments.js';

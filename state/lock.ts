@@ -1,7 +1,7 @@
 // The one-writer rule: <stateDir>/lock is created with O_EXCL and holds the owner's pid and its
 // process start time (so a recycled pid is not mistaken for the owner). A lock whose owner is gone
 // is stale and is taken over; the caller records that in the log.
-import { closeSync, constants, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, fsyncSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FILE_MODE, writeAllSync } from './atomic-file.js';
 import { StateError } from './errors.js';
@@ -43,6 +43,10 @@ const readOwner = (path: string): { pid: number; start: string } | undefined => 
   }
 };
 
+const mtimeOf = (path: string): number => {
+  try { return statSync(path).mtimeMs; } catch { return 0; }
+};
+
 const busy = (stateDir: string, pid: number): StateError =>
   new StateError('ELOCKED', `state directory ${stateDir} is in use by another vnetfw process (pid ${pid})`);
 
@@ -59,6 +63,8 @@ export const acquireLock = (stateDir: string): Lock => {
       const owner = readOwner(path);
       if (owner === undefined) continue; // released between our open and read: try again
       if (owner.pid !== 0 && isAlive(owner.pid, owner.start)) throw busy(stateDir, owner.pid);
+      // An empty lock may be one another process created a moment ago and is still writing.
+      if (owner.pid === 0 && Date.now() - mtimeOf(path) < 2000) throw busy(stateDir, 0);
       // Stale. Move it aside under a name only we use, then check we moved the stale one and not
       // a lock another process created in the meantime (which we put back).
       const aside = `${path}.stale.${process.pid}`;

@@ -1,21 +1,18 @@
 // The store: the one way to append to and read the log. One writer per state directory (lock);
 // appends are serialised, written with one write + one fsync per batch (group commit), and only
 // then folded into the in-memory state and announced to followers.
-import {
-  chmodSync, closeSync, constants, fstatSync, ftruncateSync, fsyncSync, openSync, readSync, statSync,
-} from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, constants, fstatSync, ftruncateSync, fsyncSync, openSync } from 'node:fs';
 import { Observable, share, Subject } from 'rxjs';
-import { DIR_MODE, ensureDir, FILE_MODE, fsyncDir, writeFileAtomicSync } from './atomic-file.js';
+import { createSegment, prepareDirs, quarantineTornTail } from './layout.js';
 import { StateError } from './errors.js';
 import { checkEvent, event, type NewEvent, normalizeEvent, RECORD_VERSION } from './events.js';
 import { type FileIo, nodeIo } from './file-io.js';
 import { acquireLock, type Lock } from './lock.js';
 import { emptyState, fold, type ProjectionState } from './projection.js';
 import { decodeLine, type LogRecord, sealRecord } from './record.js';
-import { type Position, scanLog, TamperError, type TornTail } from './replay.js';
-import { firstSeqOf, listSegments, logDir, readLines, segmentPath } from './segments.js';
-import { loadSnapshot, snapshotDir, writeSnapshot } from './snapshot.js';
+import { type Position, scanLog, TamperError } from './replay.js';
+import { firstSeqOf, listSegments, readLines, segmentPath } from './segments.js';
+import { loadSnapshot, writeSnapshot } from './snapshot.js';
 
 export interface Store {
   readonly stateDir: string;
@@ -40,16 +37,6 @@ export interface OpenOptions {
 
 export const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
 export const DEFAULT_SNAPSHOT_EVERY = 10_000;
-
-export const quarantineDir = (stateDir: string): string => join(stateDir, 'quarantine');
-
-// Creates the layout 0700, and tightens a state directory someone created with looser bits.
-const prepareDirs = (stateDir: string): void => {
-  for (const d of [stateDir, logDir(stateDir), snapshotDir(stateDir)]) {
-    ensureDir(d);
-    if ((statSync(d).mode & 0o077) !== 0) chmodSync(d, DIR_MODE);
-  }
-};
 
 class LogStore implements Store {
   private st: ProjectionState = emptyState();
@@ -96,11 +83,11 @@ class LogStore implements Store {
     if (this.readonly) return;
 
     const pending: NewEvent[] = [];
-    if (r.torn !== undefined) pending.push(this.quarantine(r.torn));
+    if (r.torn !== undefined) pending.push(quarantineTornTail(this.stateDir, r.torn, this.now()));
     if (this.lock?.staleOwner !== undefined) pending.push(event('lock.recovered', { pid: this.lock.staleOwner }));
     const segments = listSegments(this.stateDir);
     const current = segments.at(-1) ?? 1;
-    if (segments.length === 0) this.createSegment(current);
+    if (segments.length === 0) createSegment(this.stateDir, current);
     this.fd = openSync(segmentPath(this.stateDir, current), constants.O_RDWR);
     this.end = { segment: current, offset: fstatSync(this.fd).size };
     if (pending.length > 0) await this.append(pending);
@@ -108,26 +95,6 @@ class LogStore implements Store {
   }
 
   private get snapshotEvery(): number { return this.opts.snapshotEvery ?? DEFAULT_SNAPSHOT_EVERY; }
-
-  // Moves a torn tail aside (quarantine file first, durable, then cut it off the segment), so no
-  // byte is lost and the log ends on a whole record again.
-  private quarantine(t: TornTail): NewEvent {
-    const path = segmentPath(this.stateDir, t.segment);
-    const dir = quarantineDir(this.stateDir);
-    const file = join(dir, `quarantine-${t.seq}-${this.now().toISOString().replace(/:/g, '-')}.jsonl`);
-    const fd = openSync(path, constants.O_RDWR);
-    try {
-      const buf = Buffer.alloc(t.bytes);
-      readSync(fd, buf, 0, t.bytes, t.offset);
-      ensureDir(dir);
-      writeFileAtomicSync(file, buf);
-      ftruncateSync(fd, t.offset);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    return event('log.repaired', { quarantine: file, bytes: t.bytes, reason: t.reason });
-  }
 
   // Copies the intended command's argv/stdin into its command.finished record.
   private withCommand(e: NewEvent): NewEvent {
@@ -141,11 +108,6 @@ class LogStore implements Store {
     const cmd = this.running.get(key);
     this.running.delete(key);
     return cmd === undefined || d.argv !== undefined ? e : ({ ...e, data: { ...d, ...cmd } } as NewEvent);
-  }
-
-  private createSegment(n: number): void {
-    closeSync(openSync(segmentPath(this.stateDir, n), constants.O_RDWR | constants.O_CREAT | constants.O_EXCL, FILE_MODE));
-    fsyncDir(logDir(this.stateDir));
   }
 
   append(events: NewEvent[]): Promise<LogRecord[]> {
@@ -183,7 +145,7 @@ class LogStore implements Store {
       closeSync(this.fd);
       this.fd = -1;
       const next = this.end.segment + 1;
-      this.createSegment(next);
+      createSegment(this.stateDir, next);
       this.fd = openSync(segmentPath(this.stateDir, next), constants.O_RDWR);
       this.end = { segment: next, offset: 0 };
     }

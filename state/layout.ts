@@ -1,0 +1,45 @@
+// File-level chores of the writer: the directory layout and its modes, new segments, and moving a
+// torn tail aside.
+import { chmodSync, closeSync, constants, ftruncateSync, fsyncSync, openSync, readSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { DIR_MODE, ensureDir, FILE_MODE, fsyncDir, writeFileAtomicSync } from './atomic-file.js';
+import { event, type NewEvent } from './events.js';
+import type { TornTail } from './replay.js';
+import { logDir, segmentPath } from './segments.js';
+import { snapshotDir } from './snapshot.js';
+
+// Beside log/, not in it: log/*.jsonl must hold nothing but records.
+export const quarantineDir = (stateDir: string): string => join(stateDir, 'quarantine');
+
+// Creates the layout 0700, and tightens a state directory someone created with looser bits.
+export const prepareDirs = (stateDir: string): void => {
+  for (const d of [stateDir, logDir(stateDir), snapshotDir(stateDir)]) {
+    ensureDir(d);
+    if ((statSync(d).mode & 0o077) !== 0) chmodSync(d, DIR_MODE);
+  }
+};
+
+// An empty segment, durable in its directory before anything is written to it.
+export const createSegment = (stateDir: string, n: number): void => {
+  closeSync(openSync(segmentPath(stateDir, n), constants.O_RDWR | constants.O_CREAT | constants.O_EXCL, FILE_MODE));
+  fsyncDir(logDir(stateDir));
+};
+
+// Moves a torn tail aside: the quarantine copy is made durable first, then the bytes are cut off the
+// segment, so no byte is lost and the log ends on a whole record again. Returns the event to log.
+export const quarantineTornTail = (stateDir: string, t: TornTail, now: Date): NewEvent => {
+  const dir = quarantineDir(stateDir);
+  const file = join(dir, `quarantine-${t.seq}-${now.toISOString().replace(/:/g, '-')}.jsonl`);
+  const fd = openSync(segmentPath(stateDir, t.segment), constants.O_RDWR);
+  try {
+    const buf = Buffer.alloc(t.bytes);
+    readSync(fd, buf, 0, t.bytes, t.offset);
+    ensureDir(dir);
+    writeFileAtomicSync(file, buf);
+    ftruncateSync(fd, t.offset);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  return event('log.repaired', { quarantine: file, bytes: t.bytes, reason: t.reason });
+};
