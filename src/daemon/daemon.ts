@@ -2,7 +2,8 @@ import { watch, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { findDrift, reconcile, repairDrift, runNetworkOp, withEngine, type EngineEnv } from '../engine/index.js';
 import { watchLines, type LineWatch } from '../exec/index.js';
-import { logDir, openStore } from '../../state/index.js';
+import { ensureDir, logDir, openStore } from '../../state/index.js';
+import { serveSocket } from './socket.js';
 
 export interface DaemonOptions {
   stateDir: string;
@@ -27,10 +28,12 @@ export const runDaemon = async (opts: DaemonOptions, stop: AbortSignal): Promise
   let running: Promise<void> | null = null;
   let wake: (() => void) | null = null;
 
+  let lastReport: unknown = null;
   const cycle = async (job: Job): Promise<void> => {
     await withEngine({ stateDir: opts.stateDir, configPath: opts.configPath }, async (env: EngineEnv) => {
       if (job === 'reconcile') {
         const r = await reconcile(env);
+        lastReport = r;
         for (const n of r.recovered) opts.say(`${n}: recovered an interrupted operation`);
         for (const a of r.actions) opts.say(`${a.network}: ${a.ok ? a.action : `FAILED: ${a.error ?? ''}`}`);
       }
@@ -44,6 +47,8 @@ export const runDaemon = async (opts: DaemonOptions, stop: AbortSignal): Promise
     });
   };
 
+  // Socket callers wait for the next reconcile cycle that starts after their request.
+  let waiters: Array<(r: unknown) => void> = [];
   const request = (job: Job): void => {
     if (queue !== 'reconcile') queue = job;   // a reconcile includes a drift check
     wake?.();
@@ -75,6 +80,11 @@ export const runDaemon = async (opts: DaemonOptions, stop: AbortSignal): Promise
   if (opts.useMonitor !== false) {
     monitor = watchLines(['nft', 'monitor', 'rules'], () => { if (running === null) debounced('drift'); });
   }
+  await ensureDir(opts.stateDir);
+  const server = await serveSocket(opts.stateDir, (req) => {
+    if (req.cmd === 'ping') return Promise.resolve({ pid: process.pid });
+    return new Promise((resolve) => { waiters.push(resolve); request('reconcile'); });
+  });
   const periodic = setInterval(() => request('drift'), opts.checkEveryMs ?? 30_000);
   const onHup = (): void => { opts.say('SIGHUP: reconciling'); request('reconcile'); };
   process.on('SIGHUP', onHup);
@@ -89,9 +99,15 @@ export const runDaemon = async (opts: DaemonOptions, stop: AbortSignal): Promise
       }
       const job = queue;
       queue = null;
-      running = cycle(job).catch((err: unknown) => { opts.say(`${job} failed: ${err instanceof Error ? err.message : String(err)}`); });
+      const served = job === 'reconcile' ? waiters : [];
+      if (job === 'reconcile') waiters = [];
+      running = cycle(job).catch((err: unknown) => {
+        lastReport = { error: err instanceof Error ? err.message : String(err) };
+        opts.say(`${job} failed: ${err instanceof Error ? err.message : String(err)}`);
+      });
       await running;
       running = null;
+      for (const w of served) w(lastReport);
     }
   } finally {
     clearInterval(periodic);
@@ -99,5 +115,7 @@ export const runDaemon = async (opts: DaemonOptions, stop: AbortSignal): Promise
     process.off('SIGHUP', onHup);
     for (const w of watchers) w.close();
     monitor?.stop();
+    server.close();
+    for (const w of waiters) w({ error: 'daemon stopped' });
   }
 };

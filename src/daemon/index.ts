@@ -1,1 +1,2 @@
 export { runDaemon, type DaemonOptions } from './daemon.js';
+export { requestDaemon, serveSocket, socketPath, type DaemonRequest, type DaemonResponse } from './socket.js';

@@ -1,4 +1,5 @@
-import { reconcile, withEngine } from '../../engine/index.js';
+import { EngineError, reconcile, withEngine, type ReconcileReport } from '../../engine/index.js';
+import { requestDaemon } from '../../daemon/index.js';
 import { parseFlags, type Command } from '../context.js';
 
 export const reconcileCommand: Command = {
@@ -13,7 +14,10 @@ export const reconcileCommand: Command = {
   ].join('\n'),
   run: async (args, ctx) => {
     parseFlags(args, {}, 'reconcile');
-    const report = await withEngine({
+    // A running daemon does the work (no second writer, no process start-up on its side).
+    const viaDaemon = await requestDaemon(ctx.stateDir, { cmd: 'reconcile' }).then((r) => r as ReconcileReport | { error: string }, () => null);
+    if (viaDaemon !== null && 'error' in viaDaemon) throw new EngineError('EOPFAILED', `reconcile (through the daemon): ${viaDaemon.error}`);
+    const report: ReconcileReport = viaDaemon ?? await withEngine({
       stateDir: ctx.stateDir, configPath: ctx.configPath,
       ...(ctx.isTTY && !ctx.json ? { onProgress: (n: string, m: string) => { ctx.stderr.write(`  ${n}: ${m}\n`); } } : {}),
     }, (env) => reconcile(env));
