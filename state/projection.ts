@@ -167,6 +167,17 @@ export const fold = (state: ProjectionState, rec: LogRecord): ProjectionState =>
       return { ...next, sysctl: withKey(state.sysctl, d.key, entry) };
     }
     default: {
+      // A program run shared by several networks (one batch for many) names no network: it
+      // belongs to every network whose operation in flight has its op id.
+      if (rec.network === undefined && rec.op !== undefined && (rec.type === 'command.intended' || rec.type === 'command.finished')) {
+        let networks = state.networks;
+        for (const n of Object.values(state.networks)) {
+          if (n.inFlight?.op !== rec.op) continue;
+          const changed = foldNetwork(n, rec);
+          if (changed !== undefined) networks = { ...networks, [n.name]: changed };
+        }
+        return networks === state.networks ? next : { ...next, networks };
+      }
       const n = rec.network === undefined ? undefined : state.networks[rec.network];
       if (n === undefined) return next;
       const changed = foldNetwork(n, rec);

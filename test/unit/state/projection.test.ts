@@ -117,3 +117,20 @@ describe('projection', () => {
     expect(after).not.toBe(before);
   });
 });
+
+describe('projection: one batch for several networks', () => {
+  it('a program run naming no network belongs to every network whose operation has its op id', () => {
+    const shared = { op: 'op-many' };
+    const s = given(
+      defined('a'), defined('b'), defined('c'),
+      event('operation.started', { kind: 'switch', from: 'nftables', to: 'iptables' }, { network: 'a', ...shared }),
+      event('operation.started', { kind: 'switch', from: 'nftables', to: 'iptables' }, { network: 'b', ...shared }),
+      event('command.intended', { step: 1, argv: ['iptables-restore', '-w', '--noflush'], stdin: '*filter\nCOMMIT\n', commands: [], purpose: 'apply' }, shared),
+      event('command.finished', { step: 1, exitCode: 0, stdout: '', stderr: '', durationMs: 2 }, shared),
+    );
+    for (const name of ['a', 'b']) {
+      expect(net(s, name)?.inFlight?.steps).toEqual([expect.objectContaining({ step: 1, purpose: 'apply', result: expect.objectContaining({ exitCode: 0 }) })]);
+    }
+    expect(net(s, 'c')?.inFlight).toBeNull();
+  });
+});
