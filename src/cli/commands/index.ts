@@ -9,7 +9,6 @@ import { verifyCommand } from './verify.js';
 import { planCommand } from './plan.js';
 import { reconcileCommand } from './reconcile.js';
 import { demoCommand } from './demo.js';
-import { demoCommand } from './demo.js';
 
 // Every subcommand, in the order `vnetfw --help` lists them. Each lives in its own file.
 export const commands: Command[] = [
