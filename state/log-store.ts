@@ -37,6 +37,7 @@ export interface OpenOptions {
 
 export const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
 export const DEFAULT_SNAPSHOT_EVERY = 10_000;
+const CLOSE_SNAPSHOT_AFTER = 1_000;
 
 class LogStore implements Store {
   private st: ProjectionState = emptyState();
@@ -239,6 +240,11 @@ class LogStore implements Store {
     if (this.closed) return;
     await this.chain;
     this.closed = true;
+    // Leave a fresh snapshot behind when many records are uncovered: the next open (often a CLI
+    // command right after) then folds almost nothing. Only a crash leaves a long tail.
+    if (!this.readonly && this.st.seq - this.snapSeq >= Math.min(CLOSE_SNAPSHOT_AFTER, this.snapshotEvery)) {
+      try { this.writeSnapshotNow(); } catch { /* the next open folds the tail instead */ }
+    }
     if (this.fd >= 0) closeSync(this.fd);
     this.fd = -1;
     this.lock?.release();

@@ -81,6 +81,14 @@ describe('snapshots', () => {
     await (await openStore(dir, { snapshotEvery: 10 })).close();
     expect(listSnapshots(dir)).toEqual([30]);
   });
+
+  it('close() writes a snapshot when 1,000 records are uncovered', async () => {
+    const dir = tmpStateDir();
+    const s = await openStore(dir);
+    await s.append(Array.from({ length: 1000 }, (_, i) => filler(i)));
+    await s.close();
+    expect(listSnapshots(dir)).toEqual([1000]);
+  });
 });
 
 describe('writer lock', () => {
