@@ -41,11 +41,15 @@ const canonSave = (family: string, text: string): string[] => {
   return [...blocks.keys()].sort().flatMap((k) => [`${family} ${k}`, ...(blocks.get(k) ?? [])]);
 };
 
+// Pure, for tests: the three dumps in, the canonical text out.
+export const canonicalRulesetFromText = (nft: string, v4: string, v6: string): string =>
+  ['=== nftables', ...canonNft(nft), '=== iptables', ...canonSave('ip', v4), ...canonSave('ip6', v6)].join('\n');
+
 export const canonicalRuleset = async (ns: string): Promise<string> => {
   const nft = await run(inNs(ns, ['nft', 'list', 'ruleset']));
   const v4 = await run(inNs(ns, ['iptables-save']));
   const v6 = await run(inNs(ns, ['ip6tables-save']));
-  return ['=== nftables', ...canonNft(nft.stdout), '=== iptables', ...canonSave('ip', v4.stdout), ...canonSave('ip6', v6.stdout)].join('\n');
+  return canonicalRulesetFromText(nft.stdout, v4.stdout, v6.stdout);
 };
 
 // A readable difference: the lines only one side has (enough to see what went wrong).
