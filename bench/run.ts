@@ -1,6 +1,7 @@
 // `npm run bench` / `node dist/bench/run.js [NAME [ARGS...]]`: runs one benchmark by name, or all
 // of them. Each benchmark is a module exporting a `Bench`; add yours to the table below.
 import { logOpenBench } from './log-open.js';
+import { switchBench } from './switch.js';
 
 export interface Bench {
   name: string;
@@ -8,7 +9,7 @@ export interface Bench {
   run(args: string[]): Promise<void>;
 }
 
-const benches: Bench[] = [logOpenBench];
+const benches: Bench[] = [logOpenBench, switchBench];
 
 const main = async (argv: string[]): Promise<number> => {
   const [name, ...rest] = argv;
