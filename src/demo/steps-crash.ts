@@ -3,6 +3,7 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeCrashShims } from './crash.js';
+import { uninterruptedReference } from './reference.js';
 import { canonicalRuleset, rulesetDiff } from './ruleset.js';
 import type { StepOutcome } from './steps-network.js';
 import { WAN_IP } from './topology.js';
@@ -13,27 +14,10 @@ import type { World } from './world.js';
 // dies before it records the result, with the old nftables rules still in place.
 export const CRASH_PROGRAM = 'iptables-restore';
 
-// The reference: a fresh namespace and state dir going through the same history as the host
-// (start on nftables, then iptables, nftables, iptables) with nothing interrupted. A switch keeps
-// the old backend's private chains, as libvirt does, so this (not a bare start) is what the
-// recovered host must equal.
-const uninterruptedReference = async (w: World): Promise<boolean> => {
-  const o = { ns: w.t.C, stateDir: join(w.tmp, 'ref-state'), configPath: join(w.tmp, 'ref.conf') };
-  w.setBackend('nftables', o.configPath);
-  if ((await w.cli(['define', join(w.tmp, 'default.xml')], o)).code !== 0) return false;
-  if ((await w.cli(['start', 'default'], o)).code !== 0) return false;
-  for (const to of ['iptables', 'nftables', 'iptables'] as const) {
-    w.setBackend(to, o.configPath);
-    if ((await w.cli(['reconcile'], o)).code !== 0) return false;
-  }
-  return true;
-};
-
 export const crashAndRecover = async (w: World): Promise<StepOutcome> => {
   const shimDir = join(w.tmp, 'shims');
   mkdirSync(shimDir);
   const env = await makeCrashShims(shimDir, CRASH_PROGRAM);
-  const reference = uninterruptedReference(w);
   const pinger = new Pinger(w.t.G, WAN_IP);
   w.setBackend('iptables');
   const crashed = await w.cli(['reconcile'], { env });
@@ -55,7 +39,7 @@ export const crashAndRecover = async (w: World): Promise<StepOutcome> => {
   w.m.crash.pingsLost = p.lost;
   w.say.info(`guest pings meanwhile: ${p.sent} sent, ${p.lost} lost`);
 
-  const refOk = await reference;
+  const refOk = await (w.reference ?? uninterruptedReference(w));
   const verify = await w.cli(['verify', 'default']);
   w.say.info(`$ vnetfw verify default → ${(verify.stdout || verify.stderr).trim().split('\n')[0] ?? ''} (exit ${String(verify.code)})`);
   const want = await canonicalRuleset(w.t.C);

@@ -3,6 +3,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { run, sleep } from './proc.js';
+import { uninterruptedReference } from './reference.js';
 import { attachGuest, GUEST_IP, HOST_UPLINK_IP, WAN_IP } from './topology.js';
 import { EchoServer, inNs, TcpSession } from './traffic.js';
 import { DEFAULT_NETWORK_XML, type World } from './world.js';
@@ -26,6 +27,7 @@ export const startNetwork = async (w: World): Promise<StepOutcome> => {
   const tables = await run(inNs(w.t.H, ['nft', 'list', 'tables']));
   const hasTable = tables.stdout.includes('table ip libvirt_network');
   w.say.info(`status: ${s.state ?? '?'} on ${s.backend ?? '?'}, ${s.rules ?? '?'} rules; nft shows 'table ip libvirt_network': ${hasTable ? 'yes' : 'no'}`);
+  w.reference = uninterruptedReference(w).catch(() => false);
   w.say.info('plugging the guest into virbr0; STP keeps a new port learning for ~4 s…');
   const waited = await attachGuest(w.t, 'virbr0');
   w.say.info(`guest port forwarding after ${waited} ms`);

@@ -63,6 +63,7 @@ export class World {
   readonly stateDir: string;
   readonly configPath: string;
   readonly cliPath = join(repoRoot(), 'bin', 'vnetfw.js');
+  reference: Promise<boolean> | undefined; // the uninterrupted run step 4 compares with
 
   constructor(readonly t: Topology, readonly tmp: string, readonly say: Narrator, readonly m: Measurements) {
     this.stateDir = join(tmp, 'state');
