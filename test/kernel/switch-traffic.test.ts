@@ -1,0 +1,105 @@
+// Real kernel: a live backend switch does not disturb the guests. The oracle's topology (topo.sh):
+// a guest namespace behind the network's bridge, the host namespace where vnetfw runs, and a wan
+// namespace upstream with no route back to the guests (only masqueraded traffic is answered).
+// nat-default is started on nftables; the guest keeps one TCP session to the wan's echo server and
+// pings the wan every 10 ms while the configured backend goes nftables -> iptables -> nftables,
+// each time followed by `vnetfw reconcile`. Not one ping may be lost, the session must never
+// break, and afterwards a new connection must reach the wan masqueraded (the wan sees 10.200.0.1).
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { netnsSkipReason } from './helpers/index.js';
+import {
+  bg, casesDir, cliBuilt, inNs, logRecords, must, nsDelAll, opDurations, oracleDir, sleep, statusOf, topoAttach, topoUp,
+  vnet, waitFor, writeConf, type Backend,
+} from '../fixtures/oracle/kernel.js';
+
+const skipReason = netnsSkipReason ?? (cliBuilt ? undefined : 'dist/ is not built (run `npm run build`)');
+const canRun = skipReason === undefined;
+const PING_COUNT = 800;   // every 10 ms: about 8 s, long enough to cover both switches
+
+describe.skipIf(!canRun)(`live switch with guest traffic${canRun ? '' : ` (skipped: ${skipReason ?? ''})`}`, () => {
+  const tmp = canRun ? mkdtempSync(join(tmpdir(), 'vnetfw-traffic-')) : '';
+  afterAll(async () => {
+    await nsDelAll();
+    if (tmp !== '') rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('nftables -> iptables -> nftables: no ping lost, TCP session kept, new connections masqueraded', async () => {
+    const t = await topoUp('vst');
+    const stateDir = join(tmp, 'state');
+    const conf = join(tmp, 'network.conf');
+    const cli = (args: string[]): ReturnType<typeof vnet> => vnet(t.H, stateDir, conf, args);
+    writeConf(conf, 'nftables');
+    await must(cli(['define', join(casesDir, 'nat-default.xml')]), 'define');
+    await must(cli(['start', 'default']), 'start');
+    await topoAttach(t, 'virbr0');
+
+    const peers = join(tmp, 'peers');
+    writeFileSync(peers, '');
+    const server = bg(['ip', 'netns', 'exec', t.W, 'python3', join(oracleDir, 'echo_server.py'), '7000', peers]);
+    try {
+      await waitFor(() => inNs(t.W, ['sh', '-c', 'ss -Hltn | grep -q ":7000 "']), 10_000, 'the echo server');
+      // The path works (and is masqueraded: the wan has no route back to the guest). The bridge
+      // has STP on: its new port forwards after the kernel's forward delay.
+      await waitFor(() => inNs(t.G, ['ping', '-c', '1', '-W', '1', '10.200.0.2']), 15_000, 'the guest to reach the wan');
+      await must(inNs(t.G, ['ping', '-c', '3', '-i', '0.2', '-W', '2', '10.200.0.2']), 'warm-up ping');
+
+      const stop = join(tmp, 'stop');
+      const client = bg(['ip', 'netns', 'exec', t.G, 'python3', join(oracleDir, 'echo_client.py'), '10.200.0.2', '7000', stop]);
+      const ping = bg(['ip', 'netns', 'exec', t.G, 'ping', '-q', '-c', String(PING_COUNT), '-i', '0.01', '10.200.0.2']);
+      await sleep(1000);
+
+      const switches: Array<{ to: Backend; cliMs: number }> = [];
+      for (const to of ['iptables', 'nftables'] as const) {
+        writeConf(conf, to);
+        const r = await must(cli(['reconcile']), `reconcile to ${to}`);
+        switches.push({ to, cliMs: Math.round(r.ms) });
+        const st = await statusOf(stateDir, 'default');
+        expect([st.state, st.backend, st.backends]).toEqual(['active', to, [to]]);
+        await sleep(300);
+      }
+      const pingCoveredSwitches = ping.running();
+      const p = await ping.done;
+      writeFileSync(stop, '');
+      const c = await client.done;
+
+      // A new connection after the switches: masqueraded, so the wan answers it.
+      const stop2 = join(tmp, 'stop2');
+      const client2 = bg(['ip', 'netns', 'exec', t.G, 'python3', join(oracleDir, 'echo_client.py'), '10.200.0.2', '7000', stop2]);
+      const peerLines = (): string[] => readFileSync(peers, 'utf8').trim().split('\n');
+      for (let i = 0; i < 200 && client2.running() && peerLines().length < 2; i++) await sleep(50);
+      await sleep(300);
+      writeFileSync(stop2, '');
+      const c2 = await client2.done;
+
+      const m = /(\d+) packets transmitted, (\d+) received/.exec(p.stdout);
+      const sent = Number(m?.[1] ?? NaN);
+      const received = Number(m?.[2] ?? NaN);
+      const tcp = /sent=(\d+) echoed=(\d+) broke=(.*)/.exec(c.stdout);
+      const tcp2 = /sent=(\d+) echoed=(\d+) broke=(.*)/.exec(c2.stdout);
+      const opMs = opDurations(await logRecords(stateDir), 'switch');
+      console.log(`switch-traffic: switches ${switches.map((s, i) => `->${s.to} ${s.cliMs} ms (reconcile run), ${opMs[i]?.ms ?? '?'} ms (operation in the log)`).join('; ')}`);
+      console.log(`switch-traffic: ping sent=${sent} received=${received} lost=${sent - received}; tcp session: ${c.stdout.trim()}; new connection: ${c2.stdout.trim()}; wan saw peers [${readFileSync(peers, 'utf8').trim().split('\n').join(', ')}]`);
+
+      expect(pingCoveredSwitches, 'the pinger finished before both switches were done (machine too slow?)').toBe(true);
+      expect(m, p.stdout + p.stderr).not.toBeNull();
+      expect(sent).toBe(PING_COUNT);
+      expect(sent - received, 'pings lost').toBe(0);
+      expect(tcp, c.stdout + c.stderr).not.toBeNull();
+      expect(tcp?.[3], 'the TCP session broke').toBe('no');
+      expect(Number(tcp?.[2])).toBe(Number(tcp?.[1]));
+      expect(Number(tcp?.[1])).toBeGreaterThan(100);
+      expect(opMs.map((o) => o.outcome)).toEqual(['committed', 'committed']);
+      expect(tcp2, c2.stdout + c2.stderr).not.toBeNull();
+      expect(tcp2?.[3]).toBe('no');
+      expect(Number(tcp2?.[2])).toBeGreaterThan(0);
+      // Two connections reached the wan, both from the host's wan address.
+      expect(readFileSync(peers, 'utf8').trim().split('\n')).toEqual(['10.200.0.1', '10.200.0.1']);
+    } finally {
+      server.kill();
+      await server.done;
+    }
+  });
+});
