@@ -66,7 +66,12 @@ export const switchBench: Bench = {
         } else {
           results[n]![m] = await inNamespace(m, n, range(n));
         }
-        process.stderr.write(`switch: ${m} N=${n} done in ${((Date.now() - t) / 1000).toFixed(1)} s\n`);
+        const done = results[n]![m]!;
+        const ms = (k: string): string => (phase(done, k)?.ms ?? NaN).toFixed(0);
+        process.stderr.write(`switch: ${m} N=${n} done in ${((Date.now() - t) / 1000).toFixed(1)} s: start ${ms('start')} ms, switch ${ms('switch')} ms, stop ${ms('stop')} ms\n`);
+        // Partial results survive an interrupted run.
+        mkdirSync('bench-results', { recursive: true });
+        writeFileSync('bench-results/switch.partial.json', `${JSON.stringify({ machine, results }, null, 2)}\n`);
       }
     }
     process.stderr.write('switch: start-up ...\n');

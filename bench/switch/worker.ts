@@ -235,7 +235,7 @@ const daemon = async (n: number, dir: string): Promise<WorkerResult> => {
     await sleep(500);
     const stop = await v.timed(['stop', ...names(n)]);
     const afterStop = await kernelCounts();
-    return { start, switch: sw, stop, check: JSON.stringify({ afterStart, afterSwitch, afterStop }) };
+    return { start, switch: sw, stop, check: JSON.stringify({ afterStart, afterSwitch, afterStop }), daemonSaid: said.slice(-4000) };
   } finally {
     child.kill('SIGTERM');
     await new Promise((r) => { if (child.exitCode !== null) r(null); else child.once('exit', r); });
