@@ -6,7 +6,7 @@ export {
   type EventType, type EventData, type NewEvent, type OperationKind, type CommandPurpose,
 } from './events.js';
 export { canonicalJson, sha256Hex, GENESIS_HASH } from './hash.js';
-export { sealRecord, decodeLine, type LogRecord } from './record.js';
+export { sealRecord, decodeLine, flatRecord, type LogRecord } from './record.js';
 export {
   emptyState, fold, foldAll,
   type ProjectionState, type NetworkStatus, type InFlight, type StepStatus,

@@ -18,12 +18,32 @@ export interface LogRecord<T = unknown> {
 
 export type UnsealedRecord = Omit<LogRecord, 'hash'>;
 
+// On disk a record is flat: the event's fields sit beside the envelope (seq, time, type, ...), so
+// a program-run record carries `argv`, `stdin`, `exitCode`, `stdout`, ... at its top level, as
+// CONTRACT.md describes. In memory the event's fields are kept apart under `data`.
+const ENVELOPE = new Set(['v', 'seq', 'time', 'type', 'network', 'op', 'prev', 'hash']);
+
+export const flatRecord = (r: UnsealedRecord | LogRecord): Record<string, unknown> => {
+  const { data, ...envelope } = r;
+  return { ...(data as Record<string, unknown>), ...envelope };
+};
+
+const unflatten = (flat: Record<string, unknown>): Record<string, unknown> => {
+  const out: Record<string, unknown> = {};
+  const data: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(flat)) {
+    if (ENVELOPE.has(k)) out[k] = v; else data[k] = v;
+  }
+  out.data = data;
+  return out;
+};
+
 const HASH_SUFFIX_LEN = ',"hash":"'.length + 64 + '"}'.length;
 const ISO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/;
 
 // Seals a record: computes its hash and the exact line (with '\n') that goes to disk.
 export const sealRecord = (r: UnsealedRecord): { record: LogRecord; line: string } => {
-  const body = canonicalJson(r);
+  const body = canonicalJson(flatRecord(r));
   const hash = sha256Hex(body);
   return { record: { ...r, hash } as LogRecord, line: `${body.slice(0, -1)},"hash":"${hash}"}\n` };
 };
@@ -43,7 +63,8 @@ export const decodeLine = (line: string, strict = false): Decoded => {
     return { ok: false, kind: 'malformed', reason: 'not valid JSON' };
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return { ok: false, kind: 'malformed', reason: 'not a JSON object' };
-  const r = raw as Record<string, unknown>;
+  if ('data' in raw) return { ok: false, kind: 'malformed', reason: 'not a flat record (has a data member)' };
+  const r = unflatten(raw as Record<string, unknown>);
   if (r.v !== RECORD_VERSION) return { ok: false, kind: 'malformed', reason: `unknown record version ${JSON.stringify(r.v)}` };
   if (!Number.isSafeInteger(r.seq) || (r.seq as number) < 1) return { ok: false, kind: 'malformed', reason: `seq: not a positive integer: ${JSON.stringify(r.seq)}` };
   if (typeof r.time !== 'string' || !ISO_TIME.test(r.time)) return { ok: false, kind: 'malformed', reason: `time: not an ISO 8601 time: ${JSON.stringify(r.time)}` };
@@ -59,7 +80,7 @@ export const decodeLine = (line: string, strict = false): Decoded => {
   // Slow path: the documented definition (hash of the canonical form). Also accepts a line that
   // another tool re-serialised, as long as its content is unchanged.
   const { hash: _hash, ...rest } = record;
-  if (sha256Hex(canonicalJson(rest)) !== record.hash) {
+  if (sha256Hex(canonicalJson(flatRecord(rest))) !== record.hash) {
     const reason = bytesOk ? 'record is not in canonical form' : 'hash does not match the record (record was changed)';
     return { ok: false, kind: 'hash', reason };
   }

@@ -85,7 +85,7 @@ const iptablesDrift = async (scope: OpScope, networks: NetworkStatus[], full: bo
 export const findDrift = async (env: EngineEnv, names?: readonly string[], opts: { full?: boolean } = {}): Promise<Drift[]> => {
   const networks = Object.values(env.journal.store.state().networks)
     .filter((n) => n.state === 'active' && (names === undefined || names.length === 0 || names.includes(n.name)));
-  const scope: OpScope = { op: newOpId(), network: undefined, journal: env.journal, runner: env.runner, nextStep: 1 };
+  const scope: OpScope = { op: newOpId(), network: undefined, journal: env.journal, runner: env.runner, counter: { next: 1 } };
   const drift: Drift[] = [];
   if (networks.some((n) => n.removals.nftables !== undefined)) drift.push(...nftDrift(networks, await listNftRules(scope), env));
   drift.push(...await iptablesDrift(scope, networks, opts.full ?? false));

@@ -58,3 +58,8 @@ export const mentionsNetwork = (def: NetworkDef, text: string): boolean => {
 export const deleteByHandle = (r: NftRule): FwCommand => ({
   program: 'nft', args: ['delete', 'rule', r.family, 'libvirt_network', r.chain, 'handle', String(r.handle)], ignoreErrors: true,
 });
+
+// The same test for a command we built (a batch shared by several networks carries the undo of
+// every one of them; a network's rollback must touch only its own).
+export const commandMentions = (def: NetworkDef, cmd: FwCommand): boolean =>
+  cmd.args.includes(def.bridge.name) || def.ips.some((ip) => cmd.args.includes(networkCidr(ip.address, ip.prefix, ip.family)));

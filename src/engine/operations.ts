@@ -1,23 +1,32 @@
 import type { NetworkDef } from '../definition/types.js';
 import type { Backend, FwRemoval } from '../firewall/index.js';
-import { deleteByHandle, listNftRules, mentionsNetwork, recordedHandles } from './kernel-view.js';
 import type { NetworkStatus } from '../../state/index.js';
 import { applyFirewall, removeCommands, removeRemoval } from './firewall-driver.js';
 import { bridgeExists, createBridge, deleteBridge, enableForwarding } from './host-driver.js';
+import { deleteByHandle, listNftRules, mentionsNetwork, recordedHandles } from './kernel-view.js';
 import type { EngineEnv } from './env.js';
-import { newOpId, type OpScope } from './steps.js';
+import { forNetwork, newOpId, type OpScope } from './steps.js';
 
-// The work behind each machine state, as transactions: each either completes or undoes what it
-// did before throwing. They write operation.started and the program records; the caller (the
-// machine runtime) writes the outcome (committed / rolled-back) with the transition.
+// The work behind each machine state. Each piece either completes or undoes what it did before
+// throwing. Several networks handled by one command share one operation id, so their firewall
+// work can go to the kernel as one batch per program; the log ties each record to its networks.
 
 export type OpKind = 'start' | 'stop' | 'switch' | 'repair';
+export interface OpExtra { from?: Backend; to?: Backend; strategy?: string }
 
-export const openScope = async (env: EngineEnv, network: string, kind: OpKind, extra: { from?: Backend; to?: Backend; strategy?: string } = {}): Promise<OpScope> => {
-  const scope: OpScope = { op: newOpId(), network, journal: env.journal, runner: env.runner, nextStep: 1, ...(env.signal === undefined ? {} : { signal: env.signal }) };
-  await env.journal.write({ type: 'operation.started', network, op: scope.op, data: { kind, ...extra } });
+// One operation for several networks: operation.started for each, durable before any program.
+export const openOp = async (env: EngineEnv, starts: ReadonlyArray<{ network: string; kind: OpKind; extra?: OpExtra }>): Promise<OpScope> => {
+  const scope: OpScope = {
+    op: newOpId(), network: undefined, journal: env.journal, runner: env.runner, counter: { next: 1 },
+    ...(env.signal === undefined ? {} : { signal: env.signal }),
+  };
+  for (const s of starts) env.journal.note({ type: 'operation.started', network: s.network, op: scope.op, data: { kind: s.kind, ...s.extra } });
+  await env.journal.flush();
   return scope;
 };
+
+export const openScope = async (env: EngineEnv, network: string, kind: OpKind, extra: OpExtra = {}): Promise<OpScope> =>
+  forNetwork(await openOp(env, [{ network, kind, extra }]), network);
 
 const recordRemoval = (scope: OpScope, network: string, removal: FwRemoval): void => {
   scope.journal.note({ type: 'removal.recorded', network, op: scope.op, data: { removal } });
@@ -27,8 +36,39 @@ const clearRemoval = (scope: OpScope, network: string, backend: Backend): void =
   scope.journal.note({ type: 'removal.cleared', network, op: scope.op, data: { backend } });
 };
 
-// Bridge, forwarding, firewall; on failure the firewall undoes itself and a bridge made here goes.
-export const startWork = async (env: EngineEnv, scope: OpScope, def: NetworkDef, backend: Backend): Promise<void> => {
+// Adds the rules of many networks in one batch per program. If the batch fails (it undid
+// itself), each network is tried on its own, so one bad network does not fail the others.
+export const applyMany = async (scope: OpScope, backend: Backend, defs: readonly NetworkDef[]): Promise<Map<string, FwRemoval | Error>> => {
+  const out = new Map<string, FwRemoval | Error>();
+  const wanted = defs.filter((d) => d.forward.mode !== 'open');
+  try {
+    if (wanted.length > 0) for (const [n, r] of await applyFirewall(scope, backend, wanted)) out.set(n, r);
+  } catch (err) {
+    if (wanted.length === 1) throw err;
+    for (const def of wanted) {
+      try {
+        for (const [n, r] of await applyFirewall(forNetwork(scope, def.name), backend, [def])) out.set(n, r);
+      } catch (e) {
+        out.set(def.name, e instanceof Error ? e : new Error(String(e)));
+      }
+    }
+  }
+  for (const [n, r] of out) if (!(r instanceof Error)) recordRemoval(scope, n, r);
+  for (const d of defs) if (d.forward.mode === 'open') out.set(d.name, { backend, groups: [] });
+  await scope.journal.flush();
+  return out;
+};
+
+// Removes many networks' recorded rules in one batch per program (errors ignored, as libvirt).
+export const removeMany = async (scope: OpScope, statuses: readonly NetworkStatus[], except?: Backend): Promise<void> => {
+  const parts = statuses.flatMap((st) => (Object.entries(st.removals) as Array<[Backend, FwRemoval]>)
+    .filter(([b]) => b !== except).map(([b, r]) => ({ st, b, r })));
+  await removeCommands(scope, parts.flatMap((p) => p.r.groups.flatMap((g) => g.commands)));
+  for (const p of parts) clearRemoval(scope, p.st.name, p.b);
+};
+
+// Per network, before its rules: the bridge (created only when absent) and IP forwarding.
+export const prepareHost = async (env: EngineEnv, scope: OpScope, def: NetworkDef): Promise<{ created: boolean }> => {
   let created = false;
   try {
     if (!(await bridgeExists(scope, def.bridge.name))) {
@@ -36,49 +76,41 @@ export const startWork = async (env: EngineEnv, scope: OpScope, def: NetworkDef,
       await createBridge(scope, def);
     }
     await enableForwarding(scope, def, env.sysctl);
-    if (def.forward.mode !== 'open') {
-      const removals = await applyFirewall(scope, backend, [def]);
-      const removal = removals.get(def.name);
-      if (removal !== undefined) recordRemoval(scope, def.name, removal);
-    }
   } catch (err) {
     if (created) await deleteBridge(scope, def.name, def.bridge.name).catch(() => undefined);
     throw err;
   }
+  return { created };
 };
 
-// Removes every recorded rule set (errors ignored, as libvirt) and the bridge if vnetfw made it.
-export const stopWork = async (scope: OpScope, st: NetworkStatus, opts: { keepBridge?: boolean } = {}): Promise<void> => {
-  for (const [backend, removal] of Object.entries(st.removals) as Array<[Backend, FwRemoval]>) {
-    await removeRemoval(scope, removal, 'remove');
-    clearRemoval(scope, st.name, backend);
-  }
-  if (st.bridgeCreated && opts.keepBridge !== true) await deleteBridge(scope, st.name, st.bridge);
+export const undoHost = async (scope: OpScope, def: NetworkDef, created: boolean): Promise<void> => {
+  if (created) await deleteBridge(scope, def.name, def.bridge.name).catch(() => undefined);
 };
 
-// Moves a network's rules to another backend without touching its bridge. make-before-break adds
-// the new rules first, so at every instant one complete rule set filters the guests' traffic.
-export const switchWork = async (scope: OpScope, st: NetworkStatus, def: NetworkDef, to: Backend, strategy: string): Promise<void> => {
+export const removeBridgeIfOurs = async (scope: OpScope, st: NetworkStatus): Promise<void> => {
+  if (st.bridgeCreated) await deleteBridge(scope, st.name, st.bridge);
+};
+
+// make-before-break for many networks: every new rule set is in place before any old one goes,
+// so at every instant one complete rule set filters each network's guests.
+export const switchMany = async (scope: OpScope, items: ReadonlyArray<{ st: NetworkStatus; def: NetworkDef }>, to: Backend): Promise<Map<string, FwRemoval | Error>> => {
+  const applied = await applyMany(scope, to, items.map((i) => i.def));
+  const done = items.filter((i) => !(applied.get(i.def.name) instanceof Error));
+  await removeMany(scope, done.map((i) => i.st), to);
+  return applied;
+};
+
+// libvirt's order, one network at a time: remove, then add; on failure the old rules come back.
+export const switchRemoveFirst = async (scope: OpScope, st: NetworkStatus, def: NetworkDef, to: Backend): Promise<void> => {
   const old = (Object.entries(st.removals) as Array<[Backend, FwRemoval]>).filter(([b]) => b !== to);
-  if (strategy === 'remove-first') {
-    for (const [b, removal] of old) { await removeRemoval(scope, removal); clearRemoval(scope, def.name, b); }
-    try {
-      const removal = (await applyFirewall(scope, to, [def])).get(def.name);
-      if (removal !== undefined) recordRemoval(scope, def.name, removal);
-    } catch (err) {
-      // Put the old backend's rules back so the guests are filtered as before.
-      for (const [b] of old) {
-        const back = (await applyFirewall(scope, b, [def])).get(def.name);
-        if (back !== undefined) recordRemoval(scope, def.name, back);
-      }
-      throw err;
-    }
-    return;
+  await removeMany(scope, [st], to);
+  try {
+    const removal = (await applyMany(scope, to, [def])).get(def.name);
+    if (removal instanceof Error) throw removal;
+  } catch (err) {
+    for (const [b] of old) await applyMany(scope, b, [def]);
+    throw err;
   }
-  const removal = (await applyFirewall(scope, to, [def])).get(def.name);
-  if (removal !== undefined) recordRemoval(scope, def.name, removal);
-  await scope.journal.flush();
-  for (const [b, r] of old) { await removeRemoval(scope, r); clearRemoval(scope, def.name, b); }
 };
 
 // Drift repair: the recorded rules are (partly) gone or joined by foreign ones. nftables: add a
@@ -88,9 +120,8 @@ export const switchWork = async (scope: OpScope, st: NetworkStatus, def: Network
 export const repairWork = async (scope: OpScope, st: NetworkStatus, def: NetworkDef, backend: Backend): Promise<void> => {
   const old = st.removals[backend];
   if (backend === 'iptables' && old !== undefined) await removeRemoval(scope, old);
-  const removal = (await applyFirewall(scope, backend, [def])).get(def.name);
-  if (removal !== undefined) recordRemoval(scope, def.name, removal);
-  await scope.journal.flush();
+  const removal = (await applyMany(scope, backend, [def])).get(def.name);
+  if (removal instanceof Error) throw removal;
   if (backend === 'nftables' && old !== undefined) await removeRemoval(scope, old);
   if (backend === 'nftables') {
     // Rules in our chains that name this network but that no removal records are foreign: go.

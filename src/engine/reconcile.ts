@@ -6,7 +6,8 @@ import { openScope } from './operations.js';
 import { removeRemoval } from './firewall-driver.js';
 import { interruptedNetworks, rollbackInFlight } from './recovery.js';
 import { networkStatus } from './registry.js';
-import { runNetworkOp } from './runtime.js';
+import { runNetworkOps } from './runtime.js';
+import type { NetworkEvent } from '../../machines/index.js';
 
 export type Desire = 'active' | 'stopped' | 'repair';
 
@@ -49,43 +50,39 @@ const finishSwitch = async (env: EngineEnv, st: NetworkStatus, to: Backend): Pro
   await env.journal.write({ type: 'operation.committed', network: st.name, op: scope.op, data: { backend: to } });
 };
 
-// Brings one network to what is wanted: running or not, on the configured backend.
-const converge = async (env: EngineEnv, name: string, desire: Desire | undefined, backend: () => Backend): Promise<string | null> => {
+// Decides what one network needs: running or not, on the configured backend. Recorded states
+// that no machine event leads out of (active with no rules recorded) are first set straight.
+const plan = async (env: EngineEnv, name: string, desire: Desire | undefined, backend: () => Backend): Promise<NetworkEvent | 'finish-switch' | null> => {
   const st = networkStatus(env.journal.store, name);
   const open = st.definition?.forward.mode === 'open';
   if (desire === 'stopped' && (st.state !== 'stopped' || Object.keys(st.removals).length > 0)) {
     if (st.state === 'stopped') {
       await env.journal.write({ type: 'network.transition', network: name, data: { from: 'stopped', to: 'active', event: 'RECOVER' } });
     }
-    await runNetworkOp(env, name, { type: 'STOP' });
-    return 'stopped';
+    return { type: 'STOP' };
   }
-  if (desire === 'active' && st.state === 'stopped') {
-    await runNetworkOp(env, name, { type: 'START', backend: backend() });
-    return 'started';
-  }
+  if (desire === 'active' && st.state === 'stopped') return { type: 'START', backend: backend() };
   if (st.state !== 'active' || open) return null;
   const to = backend();
   const have = Object.keys(st.removals) as Backend[];
   if (have.length === 0) {
     // Active but no rules recorded (a remove-first switch died between its two halves).
     await env.journal.write({ type: 'network.transition', network: name, data: { from: 'active', to: 'stopped', event: 'RECOVER' } });
-    await runNetworkOp(env, name, { type: 'START', backend: to });
-    return 'reapplied';
+    return { type: 'START', backend: to };
   }
-  if (!have.includes(to)) {
-    await runNetworkOp(env, name, { type: 'SWITCH', to, strategy: env.config.switchStrategy });
-    return `switched to ${to}`;
-  }
-  if (have.length > 1) {
-    await finishSwitch(env, st, to);
-    return `finished switch to ${to}`;
-  }
-  if (desire === 'repair') {
-    await runNetworkOp(env, name, { type: 'REPAIR' });
-    return 'repaired';
-  }
+  if (!have.includes(to)) return { type: 'SWITCH', to, strategy: env.config.switchStrategy };
+  if (have.length > 1) return 'finish-switch';
+  if (desire === 'repair') return { type: 'REPAIR' };
   return null;
+};
+
+const describeEvent = (e: NetworkEvent): string => {
+  switch (e.type) {
+    case 'START': return `started on ${e.backend}`;
+    case 'STOP': return 'stopped';
+    case 'SWITCH': return `switched to ${e.to}`;
+    default: return 'repaired';
+  }
 };
 
 // Recovery first, then every network driven to the configured backend, one operation per network
@@ -103,17 +100,34 @@ export const reconcile = async (env: EngineEnv, opts: { concurrency?: number } =
   if (resolved !== null && (cfg?.backend !== resolved || cfg.strategy !== env.config.switchStrategy)) {
     env.journal.note({ type: 'config.changed', data: { backend: resolved, strategy: env.config.switchStrategy, path: env.config.path } });
   }
-  const actions = await lastValueFrom(from(names).pipe(
-    mergeMap((name) => defer(async (): Promise<ReconcileAction | null> => {
+  // Networks whose operations can share batches go to the kernel together (one transaction per
+  // program for all of them); the rest (finishing a half-done switch) are independent and run in
+  // parallel up to `concurrency`.
+  const events: Array<{ name: string; event: NetworkEvent }> = [];
+  const finishing: string[] = [];
+  for (const name of names) {
+    const p = await plan(env, name, desires.get(name), backend);
+    if (p === 'finish-switch') finishing.push(name);
+    else if (p !== null) events.push({ name, event: p });
+  }
+  const actions: ReconcileAction[] = [];
+  if (events.length > 0) {
+    for (const r of await runNetworkOps(env, events)) {
+      const ev = events.find((e) => e.name === r.name)?.event;
+      actions.push(r.error === undefined ? { network: r.name, action: ev === undefined ? 'done' : describeEvent(ev), ok: true } : { network: r.name, action: 'failed', ok: false, error: r.error });
+    }
+  }
+  actions.push(...await lastValueFrom(from(finishing).pipe(
+    mergeMap((name) => defer(async (): Promise<ReconcileAction> => {
       try {
-        const action = await converge(env, name, desires.get(name), backend);
-        return action === null ? null : { network: name, action, ok: true };
+        await finishSwitch(env, networkStatus(env.journal.store, name), backend());
+        return { network: name, action: `finished switch to ${backend()}`, ok: true };
       } catch (err) {
         return { network: name, action: 'failed', ok: false, error: message(err) };
       }
     }), opts.concurrency ?? 4),
     toArray(),
-  ));
+  )));
   await env.journal.flush();
-  return { recovered: [...desires.keys()], actions: actions.filter((a): a is ReconcileAction => a !== null), backend: resolved };
+  return { recovered: [...desires.keys()], actions, backend: resolved };
 };

@@ -3,7 +3,7 @@ import type { NetworkStatus } from '../../state/index.js';
 import type { EngineEnv } from './env.js';
 import { removeCommands } from './firewall-driver.js';
 import { bridgeExists, deleteBridge } from './host-driver.js';
-import { deleteByHandle, listNftRules, mentionsNetwork, recordedHandles } from './kernel-view.js';
+import { commandMentions, deleteByHandle, listNftRules, mentionsNetwork, recordedHandles } from './kernel-view.js';
 import { definitionOf, networkStatus } from './registry.js';
 import type { OpScope } from './steps.js';
 
@@ -26,7 +26,7 @@ export const rollbackInFlight = async (env: EngineEnv, name: string, reason: unk
   const def = definitionOf(env.journal.store, name);
   const scope: OpScope = {
     op: inFlight.op, network: name, journal: env.journal, runner: env.runner,
-    nextStep: Math.max(0, ...inFlight.steps.map((s) => s.step)) + 1,
+    counter: { next: Math.max(0, ...inFlight.steps.map((s) => s.step)) + 1 },
   };
   const applies = inFlight.steps.filter((s) => s.purpose === 'apply');
   if (applies.some((s) => s.argv[0] === 'nft')) {
@@ -38,7 +38,7 @@ export const rollbackInFlight = async (env: EngineEnv, name: string, reason: unk
     await removeCommands(scope, orphans.map(deleteByHandle), 'rollback');
   }
   if (st.removals.iptables === undefined) {
-    const undos = applies.filter((s) => s.argv[0] !== 'nft').flatMap((s) => s.undo ?? []).reverse();
+    const undos = applies.filter((s) => s.argv[0] !== 'nft').flatMap((s) => s.undo ?? []).filter((c) => commandMentions(def, c)).reverse();
     await removeCommands(scope, undos, 'rollback');
   }
   const madeBridge = inFlight.steps.some((s) => s.purpose === 'host' && s.argv[1] === 'link' && s.argv[2] === 'add');

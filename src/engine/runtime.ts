@@ -1,97 +1,158 @@
 import { fromPromise, waitFor } from 'xstate';
 import {
   networkMachine, observeTransitions, restoreNetworkActor, settledStateFor,
-  type ApplyInput, type ApplyOutput, type NetworkEvent, type NetworkState, type RemoveInput, type RollbackInput,
-  type RollbackOutput, type SwitchInput, type SwitchOutput,
+  type ApplyInput, type ApplyOutput, type NetworkActor, type NetworkEvent, type NetworkState, type RemoveInput,
+  type RollbackInput, type RollbackOutput, type SwitchInput, type SwitchOutput,
 } from '../../machines/index.js';
-import type { Backend } from '../firewall/index.js';
+import type { NetworkDef } from '../definition/types.js';
+import type { Backend, FwRemoval } from '../firewall/index.js';
 import type { NetworkStatus } from '../../state/index.js';
+import { createBatcher } from './batcher.js';
 import type { EngineEnv } from './env.js';
-import { definitionOf, EngineError, networkStatus } from './registry.js';
-import { openScope, repairWork, startWork, stopWork, switchWork, type OpKind } from './operations.js';
+import {
+  applyMany, openOp, prepareHost, removeBridgeIfOurs, removeMany, repairWork, switchMany, switchRemoveFirst, undoHost,
+  type OpExtra, type OpKind,
+} from './operations.js';
 import { rollbackInFlight } from './recovery.js';
-import type { OpScope } from './steps.js';
+import { definitionOf, EngineError, networkStatus } from './registry.js';
+import { forNetwork, type OpScope } from './steps.js';
 
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
-const installedBackend = (st: NetworkStatus): Backend | null => {
-  const keys = Object.keys(st.removals) as Backend[];
-  return st.backend ?? keys[0] ?? null;
+const installedBackend = (st: NetworkStatus): Backend | null => st.backend ?? (Object.keys(st.removals) as Backend[])[0] ?? null;
+
+const restore = (env: EngineEnv, st: NetworkStatus, machine: typeof networkMachine): NetworkActor => {
+  const isOpen = st.definition?.forward.mode === 'open';
+  const backend = installedBackend(st) ?? (st.state === 'active' && isOpen ? env.backend() : null);
+  const settled = settledStateFor({
+    state: st.state as NetworkState,
+    context: { network: st.name, backend, target: null, strategy: env.config.switchStrategy, op: null, lastError: st.lastError ?? null },
+  }, st.inFlight !== null);
+  if (settled.recover) throw new EngineError('EINFLIGHT', `network '${st.name}' has an interrupted operation: run 'vnetfw reconcile' first`);
+  return restoreNetworkActor(machine, { state: settled.state, context: settled.context });
 };
 
-// Drives one network through one operation with its xstate machine: the machine decides the
-// states, the actors below do the work, and every transition lands in the log.
-export const runNetworkOp = async (env: EngineEnv, name: string, event: NetworkEvent): Promise<NetworkStatus> => {
-  const before = networkStatus(env.journal.store, name);
-  const isOpen = before.definition?.forward.mode === 'open';
-  const backend = installedBackend(before) ?? (before.state === 'active' && isOpen ? env.backend() : null);
-  const settled = settledStateFor({
-    state: before.state as NetworkState,
-    context: { network: name, backend, target: null, strategy: env.config.switchStrategy, op: null, lastError: before.lastError ?? null },
-  }, before.inFlight !== null);
-  if (settled.recover) throw new EngineError('EINFLIGHT', `network '${name}' has an interrupted operation: run 'vnetfw reconcile' first`);
-
-  let scope: OpScope | null = null;
-  let failure: unknown = null;
-  const begin = async (kind: OpKind, extra: { from?: Backend; to?: Backend; strategy?: string }): Promise<OpScope> => {
-    scope = await openScope(env, name, kind, extra);
-    return scope;
-  };
-  const commit = async (s: OpScope, b: Backend | null): Promise<void> => {
-    await env.journal.write({ type: 'operation.committed', network: name, op: s.op, data: b === null ? {} : { backend: b } });
-  };
-  const machine = networkMachine.provide({
-    actors: {
-      apply: fromPromise<ApplyOutput, ApplyInput>(async ({ input }) => {
-        const def = definitionOf(env.journal.store, name);
-        const st = networkStatus(env.journal.store, name);
-        const s = await begin(input.mode === 'repair' ? 'repair' : 'start', { to: input.backend });
-        if (input.mode === 'repair') await repairWork(s, st, def, input.backend);
-        else await startWork(env, s, def, input.backend);
-        await commit(s, input.backend);
-        return { backend: input.backend };
-      }),
-      remove: fromPromise<void, RemoveInput>(async () => {
-        const st = networkStatus(env.journal.store, name);
-        const s = await begin('stop', {});
-        await stopWork(s, st);
-        await commit(s, null);
-      }),
-      switchBackend: fromPromise<SwitchOutput, SwitchInput>(async ({ input }) => {
-        const def = definitionOf(env.journal.store, name);
-        const st = networkStatus(env.journal.store, name);
-        const s = await begin('switch', { from: input.from, to: input.to, strategy: input.strategy });
-        await switchWork(s, st, def, input.to, input.strategy);
-        await commit(s, input.to);
-        return { backend: input.to };
-      }),
-      rollback: fromPromise<RollbackOutput, RollbackInput>(async ({ input }) => {
-        // The work functions undo their own partial work before they fail; this pass reads the
-        // log and removes anything still unaccounted for (the same code crash recovery uses).
-        if (scope !== null) await rollbackInFlight(env, name, failure);
-        const st = networkStatus(env.journal.store, name);
-        const left = installedBackend(st);
-        return { backend: left ?? (input.failedOp === 'start' ? null : input.backend) };
-      }),
-    },
-  });
-  const actor = restoreNetworkActor(machine, { state: settled.state, context: settled.context });
-  observeTransitions(actor, (from, to, ev) => {
-    env.journal.note({ type: 'network.transition', network: name, ...(scope === null ? {} : { op: scope.op }), data: { from, to, event: ev } });
-    env.onProgress?.(name, to);
-  });
-  actor.subscribe({ error: () => undefined });
-  actor.start();
-  const errSub = actor.subscribe((snap) => {
-    if (snap.value === 'rolling-back' && failure === null) failure = snap.context.lastError;
-  });
-  actor.send(event);
-  const done = await waitFor(actor, (s) => s.value === 'stopped' || s.value === 'active' || s.value === 'failed', { timeout: 10 * 60_000 });
-  errSub.unsubscribe();
-  actor.stop();
-  await env.journal.flush();
-  if (failure !== null || done.value === 'failed') {
-    throw new EngineError('EOPFAILED', `${name}: ${done.context.lastError ?? message(failure)}`);
+const kindOf = (ev: NetworkEvent): { kind: OpKind; extra: OpExtra } | null => {
+  switch (ev.type) {
+    case 'START': return { kind: 'start', extra: { to: ev.backend } };
+    case 'STOP': return { kind: 'stop', extra: {} };
+    case 'SWITCH': return { kind: 'switch', extra: { to: ev.to, strategy: ev.strategy } };
+    case 'REPAIR': return { kind: 'repair', extra: {} };
+    default: return null;
   }
-  return networkStatus(env.journal.store, name);
+};
+
+export interface OpResult { name: string; status?: NetworkStatus; error?: string }
+
+// Drives several networks through one operation each, one xstate machine per network. The
+// machines decide the states; the actors below do the work, joining batches so that the firewall
+// work of all networks reaches the kernel as one transaction per program. Every transition is in
+// the log. A network whose event does not apply (START while active) is left as it is.
+export const runNetworkOps = async (env: EngineEnv, items: ReadonlyArray<{ name: string; event: NetworkEvent }>): Promise<OpResult[]> => {
+  const store = env.journal.store;
+  // Set once the operation is in the log; actors only run after that.
+  const opened: { scope?: OpScope } = {};
+  const scopeOf = (): OpScope => {
+    if (opened.scope === undefined) throw new Error('operation not opened');
+    return opened.scope;
+  };
+  const before = new Map(items.map((i) => [i.name, networkStatus(store, i.name)] as const));
+  const acting = items.filter((i) => restore(env, before.get(i.name) as NetworkStatus, networkMachine).getSnapshot().can(i.event));
+  const count = (t: NetworkEvent['type'], pred: (e: NetworkEvent) => boolean = () => true): number => acting.filter((i) => i.event.type === t && pred(i.event)).length;
+  const startBatch = createBatcher<{ def: NetworkDef; backend: Backend }, FwRemoval>(count('START'), async (inputs) => {
+    const byBackend = new Map<Backend, NetworkDef[]>();
+    for (const { def, backend } of inputs.values()) byBackend.set(backend, [...(byBackend.get(backend) ?? []), def]);
+    const out = new Map<string, FwRemoval | Error>();
+    for (const [b, defs] of byBackend) for (const [n, r] of await applyMany(scopeOf(), b, defs)) out.set(n, r);
+    return out;
+  });
+  const stopBatch = createBatcher<NetworkStatus, true>(count('STOP'), async (inputs) => {
+    await removeMany(scopeOf(), [...inputs.values()]);
+    await env.journal.flush();
+    return new Map([...inputs.keys()].map((n) => [n, true as const]));
+  });
+  const isMbb = (e: NetworkEvent): boolean => e.type === 'SWITCH' && e.strategy !== 'remove-first';
+  const switchBatch = createBatcher<{ st: NetworkStatus; def: NetworkDef; to: Backend }, FwRemoval>(count('SWITCH', isMbb), async (inputs) => {
+    const to = [...inputs.values()][0]?.to as Backend;
+    return switchMany(scopeOf(), [...inputs.values()], to);
+  });
+  const commit = async (name: string, b: Backend | null): Promise<void> => {
+    await env.journal.write({ type: 'operation.committed', network: name, op: scopeOf().op, data: b === null ? {} : { backend: b } });
+  };
+  const failures = new Map<string, unknown>();
+
+  const build = (name: string): NetworkActor => {
+    const sc = (): OpScope => forNetwork(scopeOf(), name);
+    const machine = networkMachine.provide({
+      actors: {
+        apply: fromPromise<ApplyOutput, ApplyInput>(async ({ input }) => {
+          const def = definitionOf(store, name);
+          if (input.mode === 'repair') {
+            await repairWork(sc(), networkStatus(store, name), def, input.backend);
+          } else {
+            let created: boolean;
+            try {
+              created = (await prepareHost(env, sc(), def)).created;
+            } catch (err) { startBatch.leave(name); throw err; }
+            try { await startBatch.join(name, { def, backend: input.backend }); } catch (err) { await undoHost(sc(), def, created); throw err; }
+          }
+          await commit(name, input.backend);
+          return { backend: input.backend };
+        }),
+        remove: fromPromise<void, RemoveInput>(async () => {
+          await stopBatch.join(name, networkStatus(store, name));
+          await removeBridgeIfOurs(sc(), networkStatus(store, name));
+          await commit(name, null);
+        }),
+        switchBackend: fromPromise<SwitchOutput, SwitchInput>(async ({ input }) => {
+          const def = definitionOf(store, name);
+          const st = networkStatus(store, name);
+          if (input.strategy === 'remove-first') await switchRemoveFirst(sc(), st, def, input.to);
+          else await switchBatch.join(name, { st, def, to: input.to });
+          await commit(name, input.to);
+          return { backend: input.to };
+        }),
+        rollback: fromPromise<RollbackOutput, RollbackInput>(async ({ input }) => {
+          // The work undoes its own partial work before failing; this pass reads the log and the
+          // kernel and removes anything still unaccounted for (the code crash recovery uses).
+          await rollbackInFlight(env, name, failures.get(name) ?? input.failedOp);
+          return { backend: installedBackend(networkStatus(store, name)) };
+        }),
+      },
+    });
+    const actor = restore(env, networkStatus(store, name), machine);
+    observeTransitions(actor, (from, to, ev) => {
+      if (to === 'rolling-back') failures.set(name, actor.getSnapshot().context.lastError);
+      env.journal.note({ type: 'network.transition', network: name, ...(opened.scope === undefined ? {} : { op: opened.scope.op }), data: { from, to, event: ev } });
+      env.onProgress?.(name, to);
+    });
+    actor.subscribe({ error: () => undefined });
+    return actor;
+  };
+  const actors = items.map((i) => ({ ...i, actor: build(i.name) }));
+
+  opened.scope = await openOp(env, acting.flatMap((i) => {
+    const k = kindOf(i.event);
+    const st = before.get(i.name) as NetworkStatus;
+    const from = installedBackend(st);
+    return k === null ? [] : [{ network: i.name, kind: k.kind, extra: { ...(k.kind === 'switch' && from !== null ? { from } : {}), ...k.extra } }];
+  }));
+
+  const drive = async ({ name, event, actor }: { name: string; event: NetworkEvent; actor: NetworkActor }): Promise<OpResult> => {
+    actor.start();
+    actor.send(event);
+    const done = await waitFor(actor, (s) => s.value === 'stopped' || s.value === 'active' || s.value === 'failed', { timeout: 10 * 60_000 });
+    actor.stop();
+    if (failures.has(name) || done.value === 'failed') return { name, error: `${name}: ${done.context.lastError ?? message(failures.get(name))}` };
+    return { name, status: networkStatus(store, name) };
+  };
+  const results = await Promise.all(actors.map(drive));
+  await env.journal.flush();
+  return results;
+};
+
+export const runNetworkOp = async (env: EngineEnv, name: string, event: NetworkEvent): Promise<NetworkStatus> => {
+  const [r] = await runNetworkOps(env, [{ name, event }]);
+  if (r?.status === undefined) throw new EngineError('EOPFAILED', r?.error ?? `${name}: operation failed`);
+  return r.status;
 };

@@ -13,10 +13,14 @@ export interface OpScope {
   readonly journal: Journal;
   readonly runner: Runner;
   readonly signal?: AbortSignal;
-  nextStep: number;
+  // Shared by every scope of one operation: step numbers are unique per op id.
+  readonly counter: { next: number };
 }
 
 export const newOpId = (): string => randomUUID();
+
+// The same operation, narrowed to one network (its own program runs name it in the log).
+export const forNetwork = (scope: OpScope, network: string | undefined): OpScope => ({ ...scope, network });
 
 export interface StepRequest {
   argv: string[];
@@ -33,7 +37,7 @@ const clip = (s: string): string => (s.length > MAX_OUT ? s.slice(0, MAX_OUT) : 
 // journalled after. Queries are journalled too (CONTRACT: every run is recorded), but their
 // intent need not be durable first because they change nothing.
 export const runStep = async (scope: OpScope, req: StepRequest): Promise<RunResult> => {
-  const step = scope.nextStep++;
+  const step = scope.counter.next++;
   const intended = {
     type: 'command.intended' as const,
     ...(scope.network === undefined ? {} : { network: scope.network }),

@@ -1,5 +1,5 @@
-import { UsageError, isVnetfwError } from '../../errors.js';
-import { runNetworkOp, withEngine, type EngineEnv } from '../../engine/index.js';
+import { UsageError } from '../../errors.js';
+import { EngineError, runNetworkOps, withEngine, type EngineEnv } from '../../engine/index.js';
 import type { NetworkStatus } from '../../../state/index.js';
 import { parseFlags, type CliContext, type Command } from '../context.js';
 import { statusObject } from './status.js';
@@ -7,7 +7,7 @@ import { statusObject } from './status.js';
 // start/stop share everything but the event they send: each network is its own all-or-nothing
 // transaction; one failing network does not stop the others, and the exit code says so.
 const runMany = async (verb: 'start' | 'stop', args: string[], ctx: CliContext): Promise<number> => {
-  const { positionals } = parseFlags(args, {}, verb);
+  const positionals = [...new Set(parseFlags(args, {}, verb).positionals)];
   if (positionals.length === 0) throw new UsageError(`${verb}: expected at least one NAME`);
   const progress = ctx.isTTY && !ctx.json && positionals.length > 1;
   const results: Array<{ name: string; ok: boolean; status?: NetworkStatus; error?: string }> = [];
@@ -15,18 +15,13 @@ const runMany = async (verb: 'start' | 'stop', args: string[], ctx: CliContext):
     stateDir: ctx.stateDir, configPath: ctx.configPath,
     ...(progress ? { onProgress: (n: string, m: string) => { ctx.stderr.write(`  ${n}: ${m}\n`); } } : {}),
   }, async (env: EngineEnv) => {
-    for (const [i, name] of positionals.entries()) {
-      if (progress) ctx.stderr.write(`[${i + 1}/${positionals.length}] ${verb} ${name}\n`);
-      try {
-        const event = verb === 'start' ? { type: 'START' as const, backend: env.backend() } : { type: 'STOP' as const };
-        results.push({ name, ok: true, status: await runNetworkOp(env, name, event) });
-      } catch (err) {
-        if (!isVnetfwError(err)) throw err;
-        results.push({ name, ok: false, error: err.message });
-        if (positionals.length === 1) throw err;
-      }
-    }
+    if (progress) ctx.stderr.write(`${verb} ${positionals.length} networks\n`);
+    const event = verb === 'start' ? { type: 'START' as const, backend: env.backend() } : { type: 'STOP' as const };
+    // All named networks in one operation: their rules go to the kernel as one batch per program.
+    const done = await runNetworkOps(env, positionals.map((name) => ({ name, event })));
+    for (const r of done) results.push(r.status === undefined ? { name: r.name, ok: false, error: r.error ?? 'failed' } : { name: r.name, ok: true, status: r.status });
   });
+  if (positionals.length === 1 && results[0]?.ok === false) throw new EngineError('EOPFAILED', results[0].error ?? 'failed');
   for (const r of results) {
     if (ctx.json) ctx.stdout.write(`${JSON.stringify(r.status === undefined ? { name: r.name, ok: false, error: r.error } : { ok: true, ...statusObject(r.status) })}\n`);
     else if (!r.ok) ctx.stderr.write(`vnetfw: ${r.error ?? 'failed'}\n`);

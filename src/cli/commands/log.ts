@@ -2,7 +2,7 @@
 // audit trail. Read-only: never takes the writer lock, so it works while the daemon runs.
 import { UsageError } from '../../errors.js';
 import {
-  decodeLine, EVENT_TYPES, isStateError, listSegments, openStore, readLines, verifyLog, type LogRecord, type Store,
+  decodeLine, EVENT_TYPES, flatRecord, isStateError, listSegments, openStore, readLines, verifyLog, type LogRecord, type Store,
 } from '../../../state/index.js';
 import { parseFlags, type CliContext, type Command } from '../context.js';
 import { HEADER, row } from './log-format.js';
@@ -62,7 +62,7 @@ export const runLog = async (args: string[], ctx: CliContext, stop?: AbortSignal
   if (typeof flags.type === 'string') filter.types = parseTypes(flags.type);
   if (typeof flags.since === 'string') filter.since = parseSince(flags.since);
   const print = (r: LogRecord): void => {
-    if (matches(r, filter)) ctx.stdout.write(`${ctx.json ? JSON.stringify(r) : row(r)}\n`);
+    if (matches(r, filter)) ctx.stdout.write(`${ctx.json ? JSON.stringify(flatRecord(r)) : row(r)}\n`);
   };
 
   let store: Store;
