@@ -15,7 +15,7 @@ const topHelp = (): string => [
   'with every program run recorded in an append-only, hash-chained event log.',
   '',
   'commands:',
-  ...commands.map((c) => `  ${c.usage.padEnd(34)} ${c.summary}`),
+  ...commands.map((c) => (c.usage.length > 33 ? `  ${c.usage}\n  ${''.padEnd(34)} ${c.summary}` : `  ${c.usage.padEnd(34)} ${c.summary}`)),
   '',
   'global options:',
   '  --state-dir DIR   state directory (default $VNETFW_STATE_DIR or /var/lib/vnetfw)',
