@@ -2,9 +2,10 @@ import type { NetworkDef } from '../definition/types.js';
 import { ExecError } from '../exec/index.js';
 import {
   buildRules, emptyPrivateState, iptablesUndo, parseIptablesSave, parseNftEcho, parseNftListTable,
-  privateSetup, removalFromApplied, renderBatches, runtimeArgv, undoOf,
+  privateSetup, privateSetupUndo, removalFromApplied, renderBatches, runtimeArgv, undoOf,
   type AppliedCommand, type Backend, type Batch, type FwCommand, type FwRemoval, type PrivateState,
 } from '../firewall/index.js';
+import { deleteByHandle, unrecordedNftRules } from './kernel-view.js';
 import { runStep, type OpScope } from './steps.js';
 
 // Applies and removes firewall rules as batches (one transaction per program), for one or many
@@ -77,7 +78,8 @@ export const applyFirewall = async (scope: OpScope, backend: Backend, defs: read
   const existing = await queryPrivateState(scope, backend);
   const origins = new Map<FwCommand, Origin>();
   const all: FwCommand[] = [];
-  for (const cmd of privateSetup(backend, existing)) { origins.set(cmd, { network: null, group: 0 }); all.push(cmd); }
+  const setup = privateSetup(backend, existing);
+  for (const cmd of setup) { origins.set(cmd, { network: null, group: 0 }); all.push(cmd); }
   for (const def of defs) {
     buildRules(def, backend).groups.forEach((g, gi) => {
       for (const c of g.commands) {
@@ -92,6 +94,9 @@ export const applyFirewall = async (scope: OpScope, backend: Backend, defs: read
     for (const batch of renderBatches(all)) await applyBatch(scope, batch, origins, applied);
   } catch (err) {
     await undoApplied(scope, applied);
+    // A program killed after it ran leaves no echo of what it added: find it in the kernel.
+    if (backend === 'nftables') await removeCommands(scope, (await unrecordedNftRules(scope, defs)).map(deleteByHandle), 'rollback');
+    await removeCommands(scope, privateSetupUndo(setup, existing), 'rollback');
     throw err;
   }
   const out = new Map<string, FwRemoval>();

@@ -63,3 +63,12 @@ export const deleteByHandle = (r: NftRule): FwCommand => ({
 // every one of them; a network's rollback must touch only its own).
 export const commandMentions = (def: NetworkDef, cmd: FwCommand): boolean =>
   cmd.args.includes(def.bridge.name) || def.ips.some((ip) => cmd.args.includes(networkCidr(ip.address, ip.prefix, ip.family)));
+
+// Rules in our nftables tables that name one of `defs` and that no recorded removal (of any
+// network) accounts for: what an operation added without the log knowing their handles yet.
+export const unrecordedNftRules = async (scope: OpScope, defs: readonly NetworkDef[]): Promise<NftRule[]> => {
+  const all = Object.values(scope.journal.store.state().networks).flatMap((n) => Object.values(n.removals) as FwRemoval[]);
+  const known = recordedHandles(all);
+  return (await listNftRules(scope))
+    .filter((r) => r.chain !== 'forward' && !known.has(`${r.family}/${r.chain}/${r.handle}`) && defs.some((d) => mentionsNetwork(d, r.text)));
+};

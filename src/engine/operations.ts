@@ -3,7 +3,7 @@ import type { Backend, FwRemoval } from '../firewall/index.js';
 import type { NetworkStatus } from '../../state/index.js';
 import { applyFirewall, removeCommands, removeRemoval } from './firewall-driver.js';
 import { bridgeExists, createBridge, deleteBridge, enableForwarding } from './host-driver.js';
-import { deleteByHandle, listNftRules, mentionsNetwork, recordedHandles } from './kernel-view.js';
+import { deleteByHandle, unrecordedNftRules } from './kernel-view.js';
 import type { EngineEnv } from './env.js';
 import { forNetwork, newOpId, type OpScope } from './steps.js';
 
@@ -125,8 +125,6 @@ export const repairWork = async (scope: OpScope, st: NetworkStatus, def: Network
   if (backend === 'nftables' && old !== undefined) await removeRemoval(scope, old);
   if (backend === 'nftables') {
     // Rules in our chains that name this network but that no removal records are foreign: go.
-    const known = recordedHandles(Object.values(scope.journal.store.state().networks).flatMap((n) => Object.values(n.removals) as FwRemoval[]));
-    const orphans = (await listNftRules(scope)).filter((r) => r.chain !== 'forward' && !known.has(`${r.family}/${r.chain}/${r.handle}`) && mentionsNetwork(def, r.text));
-    await removeCommands(scope, orphans.map(deleteByHandle));
+    await removeCommands(scope, (await unrecordedNftRules(scope, [def])).map(deleteByHandle));
   }
 };

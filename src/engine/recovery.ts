@@ -1,9 +1,9 @@
-import type { Backend, FwRemoval } from '../firewall/index.js';
+import type { Backend } from '../firewall/index.js';
 import type { NetworkStatus } from '../../state/index.js';
 import type { EngineEnv } from './env.js';
 import { removeCommands } from './firewall-driver.js';
 import { bridgeExists, deleteBridge } from './host-driver.js';
-import { commandMentions, deleteByHandle, listNftRules, mentionsNetwork, recordedHandles } from './kernel-view.js';
+import { commandMentions, deleteByHandle, unrecordedNftRules } from './kernel-view.js';
 import { definitionOf, networkStatus } from './registry.js';
 import type { OpScope } from './steps.js';
 
@@ -30,12 +30,7 @@ export const rollbackInFlight = async (env: EngineEnv, name: string, reason: unk
   };
   const applies = inFlight.steps.filter((s) => s.purpose === 'apply');
   if (applies.some((s) => s.argv[0] === 'nft')) {
-    const all = Object.values(env.journal.store.state().networks)
-      .flatMap((n) => Object.values(n.removals) as FwRemoval[]);
-    const known = recordedHandles(all);
-    const orphans = (await listNftRules(scope))
-      .filter((r) => r.chain !== 'forward' && !known.has(`${r.family}/${r.chain}/${r.handle}`) && mentionsNetwork(def, r.text));
-    await removeCommands(scope, orphans.map(deleteByHandle), 'rollback');
+    await removeCommands(scope, (await unrecordedNftRules(scope, [def])).map(deleteByHandle), 'rollback');
   }
   if (st.removals.iptables === undefined) {
     const undos = applies.filter((s) => s.argv[0] !== 'nft').flatMap((s) => s.undo ?? []).filter((c) => commandMentions(def, c)).reverse();
@@ -46,6 +41,11 @@ export const rollbackInFlight = async (env: EngineEnv, name: string, reason: unk
     if (await bridgeExists(scope, st.bridge)) await deleteBridge(scope, name, st.bridge);
   }
   const left = Object.keys(networkStatus(env.journal.store, name).removals) as Backend[];
+  // A stop that removed every rule but died before the bridge went: finish it (a stop does not
+  // roll back; the rules are gone and the recorded state says so).
+  if (inFlight.kind === 'stop' && left.length === 0 && st.bridgeCreated && await bridgeExists(scope, st.bridge)) {
+    await deleteBridge(scope, name, st.bridge);
+  }
   await env.journal.write({
     type: 'operation.rolled-back', network: name, op: inFlight.op,
     data: { reason: reason === null || reason === undefined ? 'interrupted' : message(reason) },

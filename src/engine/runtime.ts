@@ -143,6 +143,7 @@ export const runNetworkOps = async (env: EngineEnv, items: ReadonlyArray<{ name:
     actor.send(event);
     const done = await waitFor(actor, (s) => s.value === 'stopped' || s.value === 'active' || s.value === 'failed', { timeout: 10 * 60_000 });
     actor.stop();
+    await env.journal.flush();   // the last transition is noted, not yet written
     if (failures.has(name) || done.value === 'failed') return { name, error: `${name}: ${done.context.lastError ?? message(failures.get(name))}` };
     return { name, status: networkStatus(store, name) };
   };

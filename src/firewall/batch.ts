@@ -32,7 +32,9 @@ export const nftScriptLine = (cmd: FwCommand): string =>
     return plainToken(a, cmd);
   }).join(' ');
 
-const RESTORE_VERBS: Record<string, string> = { '--insert': '-I', '-I': '-I', '--append': '-A', '-A': '-A', '--delete': '-D', '-D': '-D' };
+const RESTORE_VERBS: Record<string, string> = {
+  '--insert': '-I', '-I': '-I', '--append': '-A', '-A': '-A', '--delete': '-D', '-D': '-D', '--delete-chain': '-X', '-X': '-X',
+};
 
 // iptables-restore input. New chains are declared (`:CHAIN - [0:0]`) only for --new-chain
 // commands: with --noflush, declaring a chain that exists flushes it.

@@ -6,8 +6,9 @@ import type { Backend, FwCommand } from './model.js';
 import { NFT_TABLE, nftFamily } from './rules-nftables.js';
 
 // What exists for one family: chains as 'table/chain', jumps as 'table/parent/child', and for
-// nftables whether the libvirt_network table is there.
-export interface FamilyState { table: boolean; chains: Set<string>; links: Set<string> }
+// nftables whether the libvirt_network table is there. `tables`: the iptables tables iptables-save
+// showed (iptables-nft shows only those that exist; the legacy variant always shows them all).
+export interface FamilyState { table: boolean; chains: Set<string>; links: Set<string>; tables?: Set<string> }
 export type PrivateState = Record<IpFamily, FamilyState>;
 
 export const emptyFamilyState = (): FamilyState => ({ table: false, chains: new Set(), links: new Set() });
@@ -51,11 +52,12 @@ export const parseIptablesListRules = (table: string, text: string, into: Family
 
 // `iptables-save` output: `*table` sections, `:CHAIN POLICY [p:b]` declarations, `-A` rules.
 export const parseIptablesSave = (text: string, into: FamilyState = emptyFamilyState()): FamilyState => {
+  into.tables ??= new Set();
   let table = '';
   const rules: string[] = [];
   for (const raw of text.split('\n')) {
     const line = raw.trim();
-    if (line.startsWith('*')) { table = line.slice(1); continue; }
+    if (line.startsWith('*')) { table = line.slice(1); (into.tables ??= new Set()).add(table); continue; }
     if (line.startsWith(':') && table !== '') into.chains.add(`${table}/${line.slice(1).split(/\s+/)[0] ?? ''}`);
     if (line.startsWith('-A ')) rules.push(line);
     if (line === 'COMMIT' && rules.length > 0) { parseIptablesListRules(table, rules.join('\n'), into); rules.length = 0; }
@@ -113,3 +115,33 @@ export const privateSetup = (backend: Backend, existing: PrivateState = emptyPri
 // commands their (empty) answers call for. This is exactly base.iptables / base.nftables.
 export const privateSetupWithQueries = (backend: Backend): FwCommand[] =>
   FAMILIES.flatMap((f) => [...privateSetupQueries(backend, f), ...missingForFamily(backend, f, emptyFamilyState())]);
+
+// What takes back the set-up an operation itself added, when that operation fails: libvirt keeps
+// its private chains for good, but a failed first start must leave the host as it found it.
+// nftables: the table, if the operation created it (which takes its chains and jumps with it).
+// iptables: the jumps it inserted, then the chains it created (a chain must be unreferenced and
+// empty to go; the network's own rules are undone before this runs).
+export const privateSetupUndo = (setup: readonly FwCommand[], existing?: PrivateState): FwCommand[] => {
+  const jumps: FwCommand[] = [];
+  const chains: FwCommand[] = [];
+  const tables = new Set<string>();
+  for (const cmd of setup) {
+    const a = cmd.args;
+    if (cmd.program === 'nft') {
+      if (a[0] === 'add' && a[1] === 'table') chains.push({ program: 'nft', args: ['delete', 'table', a[2] ?? '', a[3] ?? ''], ignoreErrors: true });
+      continue;
+    }
+    const n = a.indexOf('--new-chain');
+    const i = a.indexOf('--insert');
+    const t = a[a.indexOf('--table') + 1] ?? 'filter';
+    const family: IpFamily = cmd.program === 'ip6tables' ? 'ipv6' : 'ipv4';
+    // iptables-nft creates a table (and its built-in chains) on first use; one that iptables-save
+    // did not show before this operation goes again, so the host is exactly as it was.
+    const before = existing?.[family].tables;
+    if (before !== undefined && !before.has(t)) tables.add(`${family === 'ipv6' ? 'ip6' : 'ip'} ${t}`);
+    if (n >= 0) chains.push({ program: cmd.program, args: [...a.slice(0, n), '--delete-chain', a[n + 1] ?? ''], ignoreErrors: true });
+    else if (i >= 0) jumps.push({ program: cmd.program, args: a.map((x) => (x === '--insert' ? '--delete' : x)), ignoreErrors: true });
+  }
+  const dropTables: FwCommand[] = [...tables].map((ft) => ({ program: 'nft', args: ['delete', 'table', ...ft.split(' ')], ignoreErrors: true }));
+  return [...jumps.reverse(), ...chains.reverse(), ...dropTables];
+};
