@@ -29,11 +29,14 @@ export const runDaemon = async (opts: DaemonOptions, stop: AbortSignal): Promise
   let wake: (() => void) | null = null;
 
   let lastReport: unknown = null;
-  const cycle = async (job: Job): Promise<void> => {
+  const cycle = async (job: Job, served: Array<(r: unknown) => void>): Promise<void> => {
     await withEngine({ stateDir: opts.stateDir, configPath: opts.configPath }, async (env: EngineEnv) => {
       if (job === 'reconcile') {
         const r = await reconcile(env);
         lastReport = r;
+        // Callers waiting on the socket get their answer now; the drift check is the daemon's own.
+        await env.journal.flush();
+        for (const w of served.splice(0)) w(r);
         for (const n of r.recovered) opts.say(`${n}: recovered an interrupted operation`);
         for (const a of r.actions) opts.say(`${a.network}: ${a.ok ? a.action : `FAILED: ${a.error ?? ''}`}`);
       }
@@ -101,7 +104,7 @@ export const runDaemon = async (opts: DaemonOptions, stop: AbortSignal): Promise
       queue = null;
       const served = job === 'reconcile' ? waiters : [];
       if (job === 'reconcile') waiters = [];
-      running = cycle(job).catch((err: unknown) => {
+      running = cycle(job, served).catch((err: unknown) => {
         lastReport = { error: err instanceof Error ? err.message : String(err) };
         opts.say(`${job} failed: ${err instanceof Error ? err.message : String(err)}`);
       });

@@ -72,13 +72,37 @@ export const undoApplied = async (scope: OpScope, applied: AppliedSoFar): Promis
   applied.byNetwork.clear();
 };
 
+// One firewall change at a time in this process (libvirt has the same process-wide mutex): two
+// concurrent iptables-restore runs that both declare a new chain would flush each other's rules.
+let tail: Promise<unknown> = Promise.resolve();
+const serialised = <T>(fn: () => Promise<T>): Promise<T> => {
+  const run = tail.then(fn, fn);
+  tail = run.catch(() => undefined);
+  return run;
+};
+
+// The log says the private set-up is in place when some network's rules are recorded on this
+// backend; then the kernel is not read at all (no ruleset read on the hot path). Should someone
+// have removed it since, the batch fails, undoes itself, and the set-up is read and redone.
+const setupRecorded = (scope: OpScope, backend: Backend): boolean =>
+  Object.values(scope.journal.store.state().networks).some((n) => n.removals[backend] !== undefined);
+
 // Adds the rules of `defs` on `backend` (plus whatever private set-up is missing) in one batch per
 // program. On failure, undoes what it added and throws; on success returns each network's removal.
-export const applyFirewall = async (scope: OpScope, backend: Backend, defs: readonly NetworkDef[]): Promise<Map<string, FwRemoval>> => {
-  const existing = await queryPrivateState(scope, backend);
+export const applyFirewall = (scope: OpScope, backend: Backend, defs: readonly NetworkDef[]): Promise<Map<string, FwRemoval>> =>
+  serialised(async () => {
+    if (setupRecorded(scope, backend)) {
+      try {
+        return await attemptApply(scope, backend, defs, null);
+      } catch { /* the set-up is not what the log says: read it, then try once more */ }
+    }
+    return attemptApply(scope, backend, defs, await queryPrivateState(scope, backend));
+  });
+
+const attemptApply = async (scope: OpScope, backend: Backend, defs: readonly NetworkDef[], existing: PrivateState | null): Promise<Map<string, FwRemoval>> => {
   const origins = new Map<FwCommand, Origin>();
   const all: FwCommand[] = [];
-  const setup = privateSetup(backend, existing);
+  const setup = existing === null ? [] : privateSetup(backend, existing);
   for (const cmd of setup) { origins.set(cmd, { network: null, group: 0 }); all.push(cmd); }
   for (const def of defs) {
     buildRules(def, backend).groups.forEach((g, gi) => {
@@ -96,7 +120,7 @@ export const applyFirewall = async (scope: OpScope, backend: Backend, defs: read
     await undoApplied(scope, applied);
     // A program killed after it ran leaves no echo of what it added: find it in the kernel.
     if (backend === 'nftables') await removeCommands(scope, (await unrecordedNftRules(scope, defs)).map(deleteByHandle), 'rollback');
-    await removeCommands(scope, privateSetupUndo(setup, existing), 'rollback');
+    if (existing !== null) await removeCommands(scope, privateSetupUndo(setup, existing), 'rollback');
     throw err;
   }
   const out = new Map<string, FwRemoval>();
