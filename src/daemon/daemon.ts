@@ -24,6 +24,7 @@ type Job = 'reconcile' | 'drift';
 export const runDaemon = async (opts: DaemonOptions, stop: AbortSignal): Promise<void> => {
   const debounceMs = opts.debounceMs ?? 300;
   let lastOwnSeq = 0;
+  let quietUntil = 0;
   let queue: Job | null = 'reconcile';
   let running: Promise<void> | null = null;
   let wake: (() => void) | null = null;
@@ -81,7 +82,8 @@ export const runDaemon = async (opts: DaemonOptions, stop: AbortSignal): Promise
 
   let monitor: LineWatch | null = null;
   if (opts.useMonitor !== false) {
-    monitor = watchLines(['nft', 'monitor', 'rules'], () => { if (running === null) debounced('drift'); });
+    // Our own changes echo through the monitor too: ignore what arrives while we work and just after.
+    monitor = watchLines(['nft', 'monitor', 'rules'], () => { if (running === null && Date.now() > quietUntil) debounced('drift'); });
   }
   await ensureDir(opts.stateDir);
   const server = await serveSocket(opts.stateDir, (req) => {
@@ -110,6 +112,7 @@ export const runDaemon = async (opts: DaemonOptions, stop: AbortSignal): Promise
       });
       await running;
       running = null;
+      quietUntil = Date.now() + 250;
       for (const w of served) w(lastReport);
     }
   } finally {

@@ -31,7 +31,7 @@ export const enableForwarding = async (scope: OpScope, def: NetworkDef, sysctl: 
   for (const { key, value } of forwardingSysctls(def)) {
     const previous = await sysctl.write(key, value);
     if (previous !== undefined && previous !== value) {
-      scope.journal.note({ type: 'host.sysctl', network: def.name, op: scope.op, data: { key, value, previous } });
+      scope.journal.note({ type: 'host.sysctl', network: def.name, op: scope.op, data: { key: key.replace(/\//g, '.'), value, previous } });
     }
   }
 };

@@ -123,7 +123,9 @@ export const runNetworkOps = async (env: EngineEnv, items: ReadonlyArray<{ name:
     const actor = restore(env, networkStatus(store, name), machine);
     observeTransitions(actor, (from, to, ev) => {
       if (to === 'rolling-back') failures.set(name, actor.getSnapshot().context.lastError);
-      env.journal.note({ type: 'network.transition', network: name, ...(opened.scope === undefined ? {} : { op: opened.scope.op }), data: { from, to, event: ev } });
+      // xstate names completion events after its internals; the log says what happened instead.
+      const event = ev.startsWith('xstate.done.') ? 'DONE' : ev.startsWith('xstate.error.') ? 'FAILED' : ev;
+      env.journal.note({ type: 'network.transition', network: name, ...(opened.scope === undefined ? {} : { op: opened.scope.op }), data: { from, to, event } });
       env.onProgress?.(name, to);
     });
     actor.subscribe({ error: () => undefined });
