@@ -47,6 +47,9 @@ export const runDaemon = async (opts: DaemonOptions, stop: AbortSignal): Promise
         const repaired = await repairDrift(env, drift, (name) => runNetworkOp(env, name, { type: 'REPAIR' }));
         opts.say(`repaired: ${repaired.join(', ')}`);
       }
+      // A snapshot at the end of every cycle that wrote something: the next cycle's open then
+      // reads one file instead of folding (and hash-checking) this cycle's records again.
+      if (env.journal.store.state().seq > lastOwnSeq) await env.journal.store.snapshot();
       lastOwnSeq = env.journal.store.state().seq;
     });
   };

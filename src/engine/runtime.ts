@@ -76,8 +76,11 @@ export const runNetworkOps = async (env: EngineEnv, items: ReadonlyArray<{ name:
     const to = [...inputs.values()][0]?.to as Backend;
     return switchMany(scopeOf(), [...inputs.values()], to);
   });
-  const commit = async (name: string, b: Backend | null): Promise<void> => {
-    await env.journal.write({ type: 'operation.committed', network: name, op: scopeOf().op, data: b === null ? {} : { backend: b } });
+  // Buffered: what the kernel holds is already durable (removal.recorded / .cleared); the outcome
+  // goes to disk with the next record, so N networks in one operation cost one fsync, not N.
+  const commit = (name: string, b: Backend | null): Promise<void> => {
+    env.journal.note({ type: 'operation.committed', network: name, op: scopeOf().op, data: b === null ? {} : { backend: b } });
+    return Promise.resolve();
   };
   const failures = new Map<string, unknown>();
 

@@ -26,6 +26,13 @@ export interface FakeRunnerOptions {
 
 interface FakeKernel { nft: NftState; xt: XtState; ip: IpState }
 
+const sharedXtTable = (args: readonly string[], k: FakeKernel): { fam: 'ipv4' | 'ipv6'; table: string } | null => {
+  const [verb, object, family, table] = args;
+  if (verb !== 'delete' || object !== 'table' || table === undefined || (family !== 'ip' && family !== 'ip6')) return null;
+  const fam = family === 'ip' ? 'ipv4' : 'ipv6';
+  return k.xt[fam][table] !== undefined && table !== 'libvirt_network' ? { fam, table } : null;
+};
+
 const PROGRAMS = new Set(['nft', 'iptables', 'ip6tables', 'iptables-restore', 'ip6tables-restore',
   'iptables-save', 'ip6tables-save', 'ip']);
 
@@ -100,6 +107,13 @@ export class FakeRunner implements Runner {
     const fam = prog.startsWith('ip6') ? 'ipv6' : 'ipv4';
     switch (prog) {
       case 'nft': {
+        // iptables-nft keeps its tables in nf_tables, so `nft delete table ip filter` removes an
+        // iptables table; the fake's two models are apart, so that one case is routed here.
+        const shared = sharedXtTable(args, k);
+        if (shared !== null) {
+          delete k.xt[shared.fam][shared.table];
+          return { exitCode: 0, stdout: '', stderr: '' };
+        }
         const r = runNft(args, stdin, k.nft, 1000 + callIndex);
         k.nft = r.state;
         return r.output;
