@@ -103,13 +103,13 @@ const v1: Record<EventType, { scope: Scope; data: Check<unknown> }> = {
   // Commands outside an operation exist (verify's queries), so network/op are optional here.
   'command.intended': {
     scope: 'none',
-    data: shape({ step: nat, argv: arrOf(str), 'stdin?': str, commands: arrOf(fwCommand), purpose: oneOf(COMMAND_PURPOSES), 'undo?': arrOf(fwCommand) }),
+    data: shape({ step: nat, argv: arrOf(str), 'stdin?': str, commands: arrOf(fwCommand), purpose: oneOf(COMMAND_PURPOSES), 'undo?': arrOf(fwCommand), 'networks?': arrOf(str) }),
   },
   'command.finished': {
     scope: 'none',
     data: shape({
       step: nat, exitCode: int, stdout: str, stderr: str, durationMs: num,
-      'signal?': str, 'timedOut?': bool, 'truncated?': bool, 'stdoutBytes?': nat, 'stderrBytes?': nat, 'argv?': arrOf(str), 'stdin?': str,
+      'signal?': str, 'timedOut?': bool, 'truncated?': bool, 'stdoutBytes?': nat, 'stderrBytes?': nat, 'argv?': arrOf(str), 'stdin?': str, 'networks?': arrOf(str),
     }),
   },
   'removal.recorded': { scope: 'network', data: shape({ removal: fwRemoval }) },

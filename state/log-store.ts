@@ -28,7 +28,7 @@ export interface Store {
 export interface OpenOptions {
   readonly?: boolean;          // no lock, no repair, no writes: for `log`, `status`, `list`
   segmentBytes?: number;       // rotate segments above this size (default 64 MiB)
-  snapshotEvery?: number;      // default 10,000 records
+  snapshotEvery?: number;      // default 2,000 records (bounds the tail an open must fold)
   now?: () => Date;
   rebuild?: boolean;           // ignore snapshots: fold the whole log
   io?: FileIo;
@@ -36,7 +36,7 @@ export interface OpenOptions {
 }
 
 export const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
-export const DEFAULT_SNAPSHOT_EVERY = 10_000;
+export const DEFAULT_SNAPSHOT_EVERY = 2_000;
 const CLOSE_SNAPSHOT_AFTER = 1_000;
 
 class LogStore implements Store {

@@ -14,17 +14,17 @@ import { runStep, type OpScope } from './steps.js';
 export const queryPrivateState = async (scope: OpScope, backend: Backend): Promise<PrivateState> => {
   const state = emptyPrivateState();
   if (backend === 'nftables') {
-    await Promise.all((['ipv4', 'ipv6'] as const).map(async (family) => {
+    for (const family of ['ipv4', 'ipv6'] as const) {
       const res = await runStep(scope, { argv: ['nft', 'list', 'table', family === 'ipv4' ? 'ip' : 'ip6', 'libvirt_network'], purpose: 'query' });
       // A failing list means "no table yet" (libvirt treats it the same way).
       if (res.exitCode === 0) parseNftListTable(family, res.stdout, state[family]);
-    }));
+    }
   } else {
-    await Promise.all((['ipv4', 'ipv6'] as const).map(async (family) => {
+    for (const family of ['ipv4', 'ipv6'] as const) {
       const res = await runStep(scope, { argv: [family === 'ipv4' ? 'iptables-save' : 'ip6tables-save'], purpose: 'query' });
       if (res.exitCode !== 0) throw new ExecError(res);
       parseIptablesSave(res.stdout, state[family]);
-    }));
+    }
   }
   return state;
 };
@@ -49,11 +49,10 @@ Promise<Array<{ cmd: FwCommand; handle: number | undefined; ok: boolean }>> => {
 // because something was already gone, one by one with errors ignored, as libvirt does.
 export const removeCommands = async (scope: OpScope, cmds: readonly FwCommand[], purpose: 'remove' | 'rollback' = 'remove'): Promise<void> => {
   if (cmds.length === 0) return;
-  // One batch per program, side by side (each program touches only its own tables).
-  await Promise.all(renderBatches(cmds.map((c) => ({ ...c, ignoreErrors: true }))).map(async (batch) => {
+  for (const batch of renderBatches(cmds.map((c) => ({ ...c, ignoreErrors: true })))) {
     const res = await runStep(scope, { argv: batch.argv, stdin: batch.stdin, commands: batch.commands, purpose });
     if (res.exitCode !== 0) await runTolerantOneByOne(scope, batch.commands, purpose);
-  }));
+  }
 };
 
 export const removeRemoval = async (scope: OpScope, removal: FwRemoval, purpose: 'remove' | 'rollback' = 'remove'): Promise<void> =>
@@ -101,10 +100,11 @@ export const applyFirewall = (scope: OpScope, backend: Backend, defs: readonly N
   });
 
 // Tolerated commands (the checksum rule) first travel in the main batch, which saves a process;
-// only if that batch fails is it retried with them apart (and then once per process, not again).
-let mergeTolerated = true;
+// only if that batch is refused is it retried with them apart, and from then on they stay apart
+// for that host (runner).
+const splitTolerated = new WeakSet<object>();
 
-const attemptApply = async (scope: OpScope, backend: Backend, defs: readonly NetworkDef[], existing: PrivateState | null, merge = mergeTolerated): Promise<Map<string, FwRemoval>> => {
+const attemptApply = async (scope: OpScope, backend: Backend, defs: readonly NetworkDef[], existing: PrivateState | null, merge = !splitTolerated.has(scope.runner)): Promise<Map<string, FwRemoval>> => {
   const origins = new Map<FwCommand, Origin>();
   const all: FwCommand[] = [];
   const setup = existing === null ? [] : privateSetup(backend, existing);
@@ -119,28 +119,33 @@ const attemptApply = async (scope: OpScope, backend: Backend, defs: readonly Net
     });
   }
   const applied: AppliedSoFar = { byNetwork: new Map() };
+  const riding = new Set<FwCommand>();
+  let failing: Batch | null = null;
   try {
-    // iptables and ip6tables touch disjoint tables: their batches run side by side. Tolerated
-    // batches (the checksum rule) come after, so a failure of theirs can never undo the others.
     const toSend = merge ? all.map((c) => {
       if (c.ignoreErrors !== true) return c;
       const strict = { ...c, ignoreErrors: false };
       const origin = origins.get(c);
       if (origin !== undefined) origins.set(strict, origin);
+      riding.add(strict);
       return strict;
     }) : all;
-    const batches = renderBatches(toSend);
-    const settled = await Promise.allSettled(batches.filter((b) => !b.ignoreErrors).map((b) => applyBatch(scope, b, origins, applied)));
-    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed !== undefined) throw failed.reason;
-    for (const batch of batches.filter((b) => b.ignoreErrors)) await applyBatch(scope, batch, origins, applied);
+    // One program at a time, so the log's order is the order things happened in (an audit reads
+    // it that way, and a crash leaves at most one program's outcome unknown).
+    for (const batch of renderBatches(toSend)) {
+      failing = batch;
+      await applyBatch(scope, batch, origins, applied);
+    }
   } catch (err) {
     await undoApplied(scope, applied);
     // A program killed after it ran leaves no echo of what it added: find it in the kernel.
     if (backend === 'nftables') await removeCommands(scope, (await unrecordedNftRules(scope, defs)).map(deleteByHandle), 'rollback');
     if (existing !== null) await removeCommands(scope, privateSetupUndo(setup, existing), 'rollback');
-    if (merge && all.some((c) => c.ignoreErrors === true)) {
-      mergeTolerated = false;
+    // Only a batch that carried tolerated commands is worth another try without them.
+    // A killed or timed-out program is a failure of the operation, not a sign of a missing target.
+    const refused = err instanceof ExecError && err.result.exitCode > 0 && err.result.signal === undefined && err.result.timedOut !== true;
+    if (merge && refused && failing !== null && failing.commands.some((c) => riding.has(c))) {
+      splitTolerated.add(scope.runner);
       return attemptApply(scope, backend, defs, existing, false);
     }
     throw err;

@@ -12,11 +12,15 @@ export interface Journal {
 
 export const createJournal = (store: Store): Journal => {
   let pending: NewEvent[] = [];
-  const flushWith = async (extra: NewEvent[]): Promise<LogRecord[]> => {
+  // Appends go in the order they were asked for, and a flush returns only once everything noted
+  // before it is on disk, even when another caller's append took its events along.
+  let last: Promise<unknown> = Promise.resolve();
+  const flushWith = (extra: NewEvent[]): Promise<LogRecord[]> => {
     const batch = [...pending, ...extra];
     pending = [];
-    if (batch.length === 0) return [];
-    return store.append(batch);
+    const run = last.then(() => (batch.length === 0 ? [] : store.append(batch)));
+    last = run.catch(() => undefined);
+    return run;
   };
   return {
     store,

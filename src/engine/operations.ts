@@ -17,7 +17,7 @@ export interface OpExtra { from?: Backend; to?: Backend; strategy?: string }
 // One operation for several networks: operation.started for each, durable before any program.
 export const openOp = async (env: EngineEnv, starts: ReadonlyArray<{ network: string; kind: OpKind; extra?: OpExtra }>): Promise<OpScope> => {
   const scope: OpScope = {
-    op: newOpId(), network: undefined, journal: env.journal, runner: env.runner, counter: { next: 1 },
+    op: newOpId(), network: undefined, networks: starts.map((s) => s.network), journal: env.journal, runner: env.runner, counter: { next: 1 },
     ...(env.signal === undefined ? {} : { signal: env.signal }),
   };
   for (const s of starts) env.journal.note({ type: 'operation.started', network: s.network, op: scope.op, data: { kind: s.kind, ...s.extra } });

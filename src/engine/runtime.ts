@@ -58,21 +58,29 @@ export const runNetworkOps = async (env: EngineEnv, items: ReadonlyArray<{ name:
   };
   const before = new Map(items.map((i) => [i.name, networkStatus(store, i.name)] as const));
   const acting = items.filter((i) => restore(env, before.get(i.name) as NetworkStatus, networkMachine).getSnapshot().can(i.event));
+  // A batch holds its networks in the order the caller named them (libvirt's order when each was
+  // started in turn), whatever order their machines happened to join in.
+  const rank = new Map(items.map((i, k) => [i.name, k] as const));
+  const ordered = <V>(inputs: Map<string, V>): Map<string, V> =>
+    new Map([...inputs].sort(([a], [b]) => (rank.get(a) ?? 0) - (rank.get(b) ?? 0)));
   const count = (t: NetworkEvent['type'], pred: (e: NetworkEvent) => boolean = () => true): number => acting.filter((i) => i.event.type === t && pred(i.event)).length;
-  const startBatch = createBatcher<{ def: NetworkDef; backend: Backend }, FwRemoval>(count('START'), async (inputs) => {
+  const startBatch = createBatcher<{ def: NetworkDef; backend: Backend }, FwRemoval>(count('START'), async (joined) => {
+    const inputs = ordered(joined);
     const byBackend = new Map<Backend, NetworkDef[]>();
     for (const { def, backend } of inputs.values()) byBackend.set(backend, [...(byBackend.get(backend) ?? []), def]);
     const out = new Map<string, FwRemoval | Error>();
     for (const [b, defs] of byBackend) for (const [n, r] of await applyMany(scopeOf(), b, defs)) out.set(n, r);
     return out;
   });
-  const stopBatch = createBatcher<NetworkStatus, true>(count('STOP'), async (inputs) => {
+  const stopBatch = createBatcher<NetworkStatus, true>(count('STOP'), async (joined) => {
+    const inputs = ordered(joined);
     await removeMany(scopeOf(), [...inputs.values()]);
     await env.journal.flush();
     return new Map([...inputs.keys()].map((n) => [n, true as const]));
   });
   const isMbb = (e: NetworkEvent): boolean => e.type === 'SWITCH' && e.strategy !== 'remove-first';
-  const switchBatch = createBatcher<{ st: NetworkStatus; def: NetworkDef; to: Backend }, FwRemoval>(count('SWITCH', isMbb), async (inputs) => {
+  const switchBatch = createBatcher<{ st: NetworkStatus; def: NetworkDef; to: Backend }, FwRemoval>(count('SWITCH', isMbb), async (joined) => {
+    const inputs = ordered(joined);
     const to = [...inputs.values()][0]?.to as Backend;
     return switchMany(scopeOf(), [...inputs.values()], to);
   });

@@ -10,6 +10,7 @@ export type StepPurpose = 'apply' | 'remove' | 'query' | 'host' | 'rollback';
 export interface OpScope {
   readonly op: string;
   readonly network: string | undefined;   // undefined when one batch serves several networks
+  readonly networks?: readonly string[];  // every network of the operation
   readonly journal: Journal;
   readonly runner: Runner;
   readonly signal?: AbortSignal;
@@ -36,14 +37,25 @@ const clip = (s: string): string => (s.length > MAX_OUT ? s.slice(0, MAX_OUT) : 
 // Runs one program the write-ahead way: its intent is on disk before it starts, its result is
 // journalled after. Queries are journalled too (CONTRACT: every run is recorded), but their
 // intent need not be durable first because they change nothing.
+// The network(s) a program run belongs to: its own, the operation's only one, or (a batch shared
+// by several) all of them by name.
+const owners = (scope: OpScope): { network?: string; networks?: string[] } => {
+  if (scope.network !== undefined) return { network: scope.network };
+  const all = scope.networks ?? [];
+  if (all.length === 1 && all[0] !== undefined) return { network: all[0] };
+  return all.length > 1 ? { networks: [...all] } : {};
+};
+
 export const runStep = async (scope: OpScope, req: StepRequest): Promise<RunResult> => {
   const step = scope.counter.next++;
+  const who = owners(scope);
   const intended = {
     type: 'command.intended' as const,
-    ...(scope.network === undefined ? {} : { network: scope.network }),
+    ...(who.network === undefined ? {} : { network: who.network }),
     op: scope.op,
     data: {
       step,
+      ...(who.networks === undefined ? {} : { networks: who.networks }),
       argv: req.argv,
       ...(req.stdin === undefined ? {} : { stdin: req.stdin }),
       commands: req.commands ?? [],
@@ -61,10 +73,11 @@ export const runStep = async (scope: OpScope, req: StepRequest): Promise<RunResu
   const truncated = result.stdout.length > MAX_OUT || result.stderr.length > MAX_OUT;
   scope.journal.note({
     type: 'command.finished',
-    ...(scope.network === undefined ? {} : { network: scope.network }),
+    ...(who.network === undefined ? {} : { network: who.network }),
     op: scope.op,
     data: {
       step,
+      ...(who.networks === undefined ? {} : { networks: who.networks }),
       exitCode: result.exitCode,
       stdout: clip(result.stdout),
       stderr: clip(result.stderr),

@@ -1,0 +1,86 @@
+// Batching in the engine (FakeRunner, no root): several networks in one operation share one batch
+// per program and keep the order they were named in; the tolerated DHCP checksum rule rides in the
+// main iptables batch, and an iptables without the CHECKSUM target still gets the network started
+// (the rule is then left out, as libvirt tolerates it); reconcile switches many networks at once.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { defaultConfig } from '../../../src/config/index.js';
+import { createJournal, defineNetwork, reconcile, runNetworkOps, type EngineEnv } from '../../../src/engine/index.js';
+import { FakeRunner } from '../../../src/exec/fake-runner.js';
+import type { Backend } from '../../../src/firewall/index.js';
+import type { Sysctl } from '../../../src/host/index.js';
+import { openStore, type Store } from '../../../state/index.js';
+
+const casesDir = fileURLToPath(new URL('../../fixtures/cases/', import.meta.url));
+const sysctl: Sysctl = { read: () => Promise.resolve('1'), write: () => Promise.resolve('1') };
+const cleanup: Array<() => Promise<void>> = [];
+afterEach(async () => { for (const c of cleanup.splice(0)) await c(); });
+
+const world = async (n: number): Promise<{ env: EngineEnv; fake: FakeRunner; store: Store; use(b: Backend): void }> => {
+  const dir = mkdtempSync(join(tmpdir(), 'vnetfw-batch-'));
+  const store = await openStore(join(dir, 'state'));
+  cleanup.push(async () => { await store.close(); rmSync(dir, { recursive: true, force: true }); });
+  const journal = createJournal(store);
+  const fake = new FakeRunner();
+  let backend: Backend = 'iptables';
+  const env: EngineEnv = { journal, runner: fake, sysctl, config: defaultConfig(join(dir, 'c')), backend: () => backend };
+  const base = (await import('node:fs')).readFileSync(join(casesDir, 'nat-default.xml'), 'utf8');
+  for (let i = 0; i < n; i++) {
+    const file = join(dir, `n${i}.xml`);
+    writeFileSync(file, base.replace('<name>default</name>', `<name>n${i}</name>`).replace('virbr0', `virbr${i}`)
+      .replace(/192\.168\.122\./g, `192.168.${100 + i}.`));
+    await defineNetwork(journal, file);
+  }
+  return { env, fake, store, use: (b) => { backend = b; } };
+};
+
+const programs = (fake: FakeRunner, from = 0): string[] => fake.calls.slice(from).map((c) => c.req.argv[0] ?? '');
+
+describe('batches shared by several networks', () => {
+  it('start of 5 networks: one restore per family for all of them, in the order named', async () => {
+    const w = await world(5);
+    const names = ['n3', 'n0', 'n4', 'n1', 'n2'];
+    const res = await runNetworkOps(w.env, names.map((name) => ({ name, event: { type: 'START', backend: 'iptables' } })));
+    expect(res.every((r) => r.status?.state === 'active')).toBe(true);
+    const restores = w.fake.calls.filter((c) => c.req.argv[0]?.endsWith('-restore'));
+    expect(restores.map((c) => c.req.argv[0])).toEqual(['iptables-restore', 'ip6tables-restore']);
+    // the checksum rules rode in the main batch
+    expect(restores[0]?.req.stdin).toContain('--jump CHECKSUM');
+    const order = [...(restores[0]?.req.stdin ?? '').matchAll(/-I LIBVIRT_FWX --in-interface (virbr\d)/g)].map((m) => m[1]);
+    expect(order).toEqual(['virbr3', 'virbr0', 'virbr4', 'virbr1', 'virbr2']);
+  });
+
+  it('an iptables without CHECKSUM: the batch is retried without it and the network starts, as libvirt tolerates', async () => {
+    const w = await world(1);
+    w.fake.failWhen((req) => ((req.stdin ?? '').includes('CHECKSUM') || req.argv.includes('CHECKSUM')
+      ? { exitCode: 2, stderr: "iptables v1.8.9 (nf_tables): Couldn't load target `CHECKSUM'" } : false));
+    const [r] = await runNetworkOps(w.env, [{ name: 'n0', event: { type: 'START', backend: 'iptables' } }]);
+    expect(r?.status?.state).toBe('active');
+    const dump = w.fake.dump();
+    expect(dump).toContain('MASQUERADE');
+    expect(dump).not.toContain('CHECKSUM');
+    // the checksum commands were tried one by one (and failed), the rest went in batches
+    expect(w.fake.calls.filter((c) => c.req.argv[0] === 'iptables' && c.req.argv.includes('--insert') && c.req.argv.includes('CHECKSUM')).length).toBe(1);
+    // and the removal recorded for the network has no checksum rule to remove
+    const removal = w.store.state().networks.n0?.removals.iptables;
+    expect(JSON.stringify(removal)).not.toContain('CHECKSUM');
+  });
+
+  it('reconcile switches 6 networks with one batch per program, then removes the old rules in one', async () => {
+    const w = await world(6);
+    w.use('nftables');
+    await reconcile(w.env);   // nothing active yet: nothing to do
+    await runNetworkOps(w.env, [0, 1, 2, 3, 4, 5].map((i) => ({ name: `n${i}`, event: { type: 'START', backend: 'nftables' } })));
+    const before = w.fake.calls.length;
+    w.use('iptables');
+    const report = await reconcile(w.env);
+    expect(report.actions.map((a) => a.action)).toEqual(Array(6).fill('switched to iptables'));
+    // queries of the iptables set-up, one restore per family, one nft removal for all six
+    expect(programs(w.fake, before)).toEqual(['iptables-save', 'ip6tables-save', 'iptables-restore', 'ip6tables-restore', 'nft']);
+    for (let i = 0; i < 6; i++) expect(w.store.state().networks[`n${i}`]).toMatchObject({ state: 'active', backend: 'iptables', inFlight: null });
+    expect(w.fake.dump()).not.toMatch(/virbr\d.*reject/);   // no nft rule of any network left
+  });
+});
