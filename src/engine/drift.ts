@@ -1,4 +1,4 @@
-import type { Backend, FwCommand, FwRemoval } from '../firewall/index.js';
+import { iptablesCheckOf, iptablesSave, type Backend, type FwCommand, type FwRemoval } from '../firewall/index.js';
 import type { NetworkStatus } from '../../state/index.js';
 import type { EngineEnv } from './env.js';
 import { listNftRules, mentionsNetwork, recordedHandles, type NftRule } from './kernel-view.js';
@@ -52,9 +52,9 @@ const iptablesDrift = async (scope: OpScope, networks: NetworkStatus[], full: bo
   const mine = networks.filter((n) => n.removals.iptables !== undefined);
   if (mine.length === 0) return [];
   const counts = new Map<string, number>();
-  for (const [prog, fam] of [['iptables-save', 'iptables'], ['ip6tables-save', 'ip6tables']] as const) {
-    const res = await runStep(scope, { argv: [prog], purpose: 'query' });
-    if (res.exitCode === 0) countIptables(res.stdout, fam, counts);
+  for (const family of ['ipv4', 'ipv6'] as const) {
+    const res = await runStep(scope, { argv: iptablesSave(family), purpose: 'query' });
+    if (res.exitCode === 0) countIptables(res.stdout, family === 'ipv4' ? 'iptables' : 'ip6tables', counts);
   }
   const expected = new Map<string, number>();
   for (const n of mine) for (const c of commandsOf(n.removals.iptables)) expected.set(keyOf(c), (expected.get(keyOf(c)) ?? 0) + 1);
@@ -66,8 +66,7 @@ const iptablesDrift = async (scope: OpScope, networks: NetworkStatus[], full: bo
   for (const n of mine) {
     const missing: string[] = [];
     for (const c of commandsOf(n.removals.iptables)) {
-      const args = c.args.map((a) => (a === '--delete' ? '--check' : a));
-      const res = await runStep(scope, { argv: [c.program, '-w', ...args], purpose: 'query' });
+      const res = await runStep(scope, { argv: iptablesCheckOf(c), purpose: 'query' });
       if (res.exitCode !== 0) missing.push(`${c.program} ${c.args.join(' ').replace('--delete', '--insert')}`);
     }
     if (missing.length > 0) out.push({ network: n.name, backend: 'iptables', missing, foreign: [] });

@@ -1,7 +1,7 @@
 import type { NetworkDef } from '../definition/types.js';
 import { ExecError } from '../exec/index.js';
 import {
-  buildRules, emptyPrivateState, iptablesUndo, parseIptablesSave, parseNftEcho, parseNftListTable,
+  buildRules, emptyPrivateState, iptablesSave, iptablesUndo, nftListOwnTable, parseIptablesSave, parseNftEcho, parseNftListTable,
   privateSetup, privateSetupUndo, removalFromApplied, renderBatches, runtimeArgv, undoOf,
   type AppliedCommand, type Backend, type Batch, type FwCommand, type FwRemoval, type PrivateState,
 } from '../firewall/index.js';
@@ -15,13 +15,13 @@ export const queryPrivateState = async (scope: OpScope, backend: Backend): Promi
   const state = emptyPrivateState();
   if (backend === 'nftables') {
     for (const family of ['ipv4', 'ipv6'] as const) {
-      const res = await runStep(scope, { argv: ['nft', 'list', 'table', family === 'ipv4' ? 'ip' : 'ip6', 'libvirt_network'], purpose: 'query' });
+      const res = await runStep(scope, { argv: nftListOwnTable(family), purpose: 'query' });
       // A failing list means "no table yet" (libvirt treats it the same way).
       if (res.exitCode === 0) parseNftListTable(family, res.stdout, state[family]);
     }
   } else {
     for (const family of ['ipv4', 'ipv6'] as const) {
-      const res = await runStep(scope, { argv: [family === 'ipv4' ? 'iptables-save' : 'ip6tables-save'], purpose: 'query' });
+      const res = await runStep(scope, { argv: iptablesSave(family), purpose: 'query' });
       if (res.exitCode !== 0) throw new ExecError(res);
       parseIptablesSave(res.stdout, state[family]);
     }

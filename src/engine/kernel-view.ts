@@ -1,6 +1,6 @@
 import type { NetworkDef } from '../definition/types.js';
 import { networkCidr } from '../definition/index.js';
-import type { FwCommand, FwRemoval } from '../firewall/index.js';
+import { nftDeleteByHandle, nftListOwnTable, type FwCommand, type FwRemoval } from '../firewall/index.js';
 import { runStep, type OpScope } from './steps.js';
 
 // What our own nftables tables hold right now, rule by rule with handles. Only our tables are
@@ -25,9 +25,9 @@ export const parseNftRules = (family: 'ip' | 'ip6', text: string): NftRule[] => 
 
 export const listNftRules = async (scope: OpScope): Promise<NftRule[]> => {
   const rules: NftRule[] = [];
-  for (const fam of ['ip', 'ip6'] as const) {
-    const res = await runStep(scope, { argv: ['nft', '-a', 'list', 'table', fam, 'libvirt_network'], purpose: 'query' });
-    if (res.exitCode === 0) rules.push(...parseNftRules(fam, res.stdout));
+  for (const family of ['ipv4', 'ipv6'] as const) {
+    const res = await runStep(scope, { argv: nftListOwnTable(family, true), purpose: 'query' });
+    if (res.exitCode === 0) rules.push(...parseNftRules(family === 'ipv4' ? 'ip' : 'ip6', res.stdout));
   }
   return rules;
 };
@@ -55,9 +55,7 @@ export const mentionsNetwork = (def: NetworkDef, text: string): boolean => {
   });
 };
 
-export const deleteByHandle = (r: NftRule): FwCommand => ({
-  program: 'nft', args: ['delete', 'rule', r.family, 'libvirt_network', r.chain, 'handle', String(r.handle)], ignoreErrors: true,
-});
+export const deleteByHandle = (r: NftRule): FwCommand => nftDeleteByHandle(r.family, r.chain, r.handle);
 
 // The same test for a command we built (a batch shared by several networks carries the undo of
 // every one of them; a network's rollback must touch only its own).

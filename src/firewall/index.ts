@@ -13,3 +13,4 @@ export { iptablesUndo, nftUndo, removalFromApplied, undoOf } from './undo.js';
 export { iptablesRestoreInput, nftScriptLine, NFT_BATCH_ARGV, parseNftEcho, renderBatches } from './batch.js';
 export type { Batch } from './batch.js';
 export { escapeXml, formatFwRemovalXml, FwRemovalXmlError, fwRemovalFromStatusXml, parseFwRemovalXml } from './fwremoval-xml.js';
+export { iptablesCheckOf, iptablesSave, nftDeleteByHandle, nftListOwnTable } from './queries.js';
