@@ -29,8 +29,12 @@ export const parseTypes = (text: string): string[] => text.split(',').map((t) =>
   return name;
 });
 
+// A program run shared by several networks names them in `networks`: it belongs to each.
+const belongsTo = (r: LogRecord, network: string): boolean =>
+  r.network === network || ((r.data as { networks?: unknown }).networks as string[] | undefined)?.includes(network) === true;
+
 export const matches = (r: LogRecord, f: LogFilter): boolean =>
-  (f.network === undefined || r.network === f.network)
+  (f.network === undefined || belongsTo(r, f.network))
   && (f.types === undefined || f.types.some((t) => r.type === t || r.type.startsWith(`${t}.`)))
   && (f.since === undefined || Date.parse(r.time) >= f.since);
 

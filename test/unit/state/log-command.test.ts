@@ -121,3 +121,13 @@ describe('vnetfw log', () => {
     expect(out.trimEnd().split('\n').map((l) => (JSON.parse(l) as { type: string }).type)).toEqual(['bridge.created']);
   });
 });
+
+describe('vnetfw log --network with shared batches', () => {
+  it('a program run naming several networks shows under each of them', async () => {
+    const { matches } = await import('../../../src/cli/commands/log.js');
+    const rec = { v: 1, seq: 7, time: '2025-01-01T00:00:00.000Z', type: 'command.intended', op: 'o', data: { networks: ['a', 'b'] }, prev: 'p', hash: 'h' } as const;
+    expect(matches(rec as never, { network: 'a' })).toBe(true);
+    expect(matches(rec as never, { network: 'b' })).toBe(true);
+    expect(matches(rec as never, { network: 'c' })).toBe(false);
+  });
+});
