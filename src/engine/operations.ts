@@ -55,7 +55,8 @@ export const applyMany = async (scope: OpScope, backend: Backend, defs: readonly
   }
   for (const [n, r] of out) if (!(r instanceof Error)) recordRemoval(scope, n, r);
   for (const d of defs) if (d.forward.mode === 'open') out.set(d.name, { backend, groups: [] });
-  await scope.journal.flush();
+  // Not flushed here: the next program's intent (the old rules' removal) or the end of the
+  // operation writes these removals in the same fsync.
   return out;
 };
 
