@@ -56,7 +56,7 @@ export const addNetworkDevices = (ns: string, bridge: string, forwardDev?: strin
 export const libvirtCommands = (text: string): string[] =>
   text.replace(/ \\\n/g, ' ').split('\n').filter((l) => l.trim() !== '');
 
-const isQuery = (cmd: string): boolean => cmd.includes('--list-rules') || / list /.test(cmd);
+export const isQuery = (cmd: string): boolean => cmd.includes('--list-rules') || / list /.test(cmd);
 
 // Runs each command with sh -c in order; failing queries are ignored (libvirt treats a failing
 // `list` as empty), any other failure throws naming the command.
@@ -67,14 +67,18 @@ export const replayCommands = (ns: string, cmds: readonly string[]): void => {
   }
 };
 
-export const dumpAll = (ns: string): string => {
-  const nft = inNs(ns, ['nft', 'list', 'ruleset']).stdout
-    .split('\n').map((l) => l.replace(/ # handle \d+/, '').replace(/counter packets \d+ bytes \d+/, 'counter'))
+// lib.sh's dump_all, from the three listings: nft without handles and counters, iptables-save and
+// ip6tables-save without their comment lines and counters.
+export const normalizeDump = (nft: string, v4: string, v6: string): string => {
+  const n = nft.split('\n').map((l) => l.replace(/ # handle \d+/, '').replace(/counter packets \d+ bytes \d+/, 'counter'))
     .filter((l) => l.trim() !== '');
-  const save = (prog: string): string[] => inNs(ns, [prog]).stdout.split('\n')
+  const save = (text: string): string[] => text.split('\n')
     .filter((l) => !/^# (Generated|Completed)/.test(l)).map((l) => l.replace(/\[\d+:\d+\]/, '[]'));
-  return ['=== nft', ...nft, '=== iptables', ...save('iptables-save'), '#--- ip6', ...save('ip6tables-save')].join('\n') + '\n';
+  return ['=== nft', ...n, '=== iptables', ...save(v4), '#--- ip6', ...save(v6)].join('\n') + '\n';
 };
+
+export const dumpAll = (ns: string): string =>
+  normalizeDump(inNs(ns, ['nft', 'list', 'ruleset']).stdout, inNs(ns, ['iptables-save']).stdout, inNs(ns, ['ip6tables-save']).stdout);
 
 const CANON = fileURLToPath(new URL('../../fixtures/oracle/canon.py', import.meta.url));
 
