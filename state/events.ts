@@ -22,7 +22,7 @@ export const EVENT_TYPES = [
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
-export const OPERATION_KINDS = ['start', 'stop', 'switch', 'repair', 'recover', 'undefine'] as const;
+export const OPERATION_KINDS = ['start', 'stop', 'switch', 'repair', 'recover', 'undefine', 'adopt'] as const;
 export type OperationKind = (typeof OPERATION_KINDS)[number];
 export const COMMAND_PURPOSES = ['apply', 'remove', 'query', 'host', 'rollback'] as const;
 export type CommandPurpose = (typeof COMMAND_PURPOSES)[number];

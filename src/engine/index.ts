@@ -9,3 +9,4 @@ export { withEngine, lockTimeoutMs, makeBackendResolver, type OpenEngineOptions 
 export { listNftRules, parseNftRules, recordedHandles, mentionsNetwork } from './kernel-view.js';
 export { reconcile, recoverInterrupted, type ReconcileReport, type ReconcileAction } from './reconcile.js';
 export { findDrift, repairDrift, type Drift } from './drift.js';
+export { adoptFromLibvirt, type Adopted } from './adopt.js';

@@ -11,7 +11,7 @@ import { forNetwork, newOpId, type OpScope } from './steps.js';
 // throwing. Several networks handled by one command share one operation id, so their firewall
 // work can go to the kernel as one batch per program; the log ties each record to its networks.
 
-export type OpKind = 'start' | 'stop' | 'switch' | 'repair';
+export type OpKind = 'start' | 'stop' | 'switch' | 'repair' | 'adopt';
 export interface OpExtra { from?: Backend; to?: Backend; strategy?: string }
 
 // One operation for several networks: operation.started for each, durable before any program.

@@ -1,4 +1,5 @@
 import type { Command } from '../context.js';
+import { adoptCommand } from './adopt.js';
 import { daemonCommand } from './daemon.js';
 import { defineCommand } from './define.js';
 import { startCommand, stopCommand } from './lifecycle.js';
@@ -12,5 +13,5 @@ import { demoCommand } from './demo.js';
 
 // Every subcommand, in the order `vnetfw --help` lists them. Each lives in its own file.
 export const commands: Command[] = [
-  defineCommand, undefineCommand, startCommand, stopCommand, listCommand, statusCommand, planCommand, reconcileCommand, verifyCommand, daemonCommand, logCommand, demoCommand,
+  defineCommand, undefineCommand, startCommand, stopCommand, listCommand, statusCommand, planCommand, reconcileCommand, verifyCommand, daemonCommand, adoptCommand, logCommand, demoCommand,
 ];

@@ -1,0 +1,107 @@
+// Taking over a network libvirt started: libvirt's own commands are replayed in a namespace (with
+// `nft -ae` as libvirt runs them, keeping the handles nft echoes), a libvirt status file is written
+// the way libvirt writes it (FACTS §6) from those handles, and `vnetfw adopt` takes it over. Then
+// verify is clean, a live switch to the other backend gives libvirt's ruleset, and stop removes
+// every rule of the network (libvirt's private set-up stays, as libvirt leaves it).
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  canon, casesDir, cliBuilt, IP, inNs, libvirtCommands, mentions, must, nsDelAll, nsNew, reference, replay, run, statusOf, vnet,
+  writeConf, type Backend, type Reference,
+} from '../fixtures/oracle/kernel.js';
+import { netnsSkipReason } from './helpers/index.js';
+
+const skip = netnsSkipReason ?? (cliBuilt ? undefined : 'dist/ is not built (npm test builds it)');
+const xmlEscape = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+// libvirt's commands for the case, run one by one; returns the fwRemoval items (argv without the
+// program, newest first) and each item's layer, as libvirt saves them.
+const applyAsLibvirt = async (ns: string, be: Backend): Promise<Array<{ layer: string; args: string[] }>> => {
+  const items: Array<{ layer: string; args: string[] }> = [];
+  for (const cmd of libvirtCommands(readFileSync(join(casesDir, `nat-default-linux.${be}`), 'utf8'))) {
+    const r = await must(inNs(ns, ['sh', '-c', cmd]), cmd);
+    const words = cmd.split(/\s+/);
+    if (be === 'nftables') {
+      const handle = /# handle (\d+)/.exec(r.stdout)?.[1];
+      if (handle === undefined) throw new Error(`no handle echoed for ${cmd}`);
+      // nft -ae insert rule FAM libvirt_network CHAIN ...
+      const [fam, table, chain] = [words[4] ?? '', words[5] ?? '', words[6] ?? ''];
+      items.unshift({ layer: fam === 'ip6' ? 'ipv6' : 'ipv4', args: ['delete', 'rule', fam, table, chain, 'handle', handle] });
+    } else {
+      const args = words.slice(2).map((w) => (w === '--insert' ? '--delete' : w.replace(/^'(.*)'$/, '$1')));
+      items.unshift({ layer: words[0] === 'ip6tables' ? 'ipv6' : 'ipv4', args });
+    }
+  }
+  return items;
+};
+
+const statusXml = (be: Backend, items: Array<{ layer: string; args: string[] }>): string => {
+  const network = readFileSync(join(casesDir, 'nat-default.xml'), 'utf8').trim();
+  const actions = items.map((i) => [
+    `      <action layer='${i.layer}'>`, '        <args>', ...i.args.map((a) => `          <item>${xmlEscape(a)}</item>`), '        </args>', '      </action>',
+  ].join('\n'));
+  return ['<networkstatus>', "  <class_id bitmap='0-2'/>", "  <floor sum='0'/>", network,
+    `  <firewall name='fwRemoval' backend='${be}'>`, "    <group ignoreErrors='yes'>", ...actions, '    </group>', '  </firewall>', '</networkstatus>', ''].join('\n');
+};
+
+describe.skipIf(skip !== undefined)(`adopting a network libvirt runs${skip === undefined ? '' : ` (skipped: ${skip})`}`, () => {
+  let ref: Reference;
+  beforeAll(async () => { ref = await reference('nat-default'); }, 120_000);
+  afterAll(async () => { await nsDelAll(); });
+
+  for (const [be, to] of [['nftables', 'iptables'], ['iptables', 'nftables']] as const) {
+    it(`${be}: adopt from libvirt's status file, verify, switch live to ${to}, stop leaves nothing of it`, async () => {
+      const ns = await nsNew('adopt');
+      await must(run([IP, '-n', ns, 'link', 'add', 'virbr0', 'type', 'bridge']), 'bridge');
+      await must(run([IP, '-n', ns, 'link', 'set', 'virbr0', 'up']), 'bridge up');
+      await replay(ns, join(casesDir, `base.${be}`));
+      const items = await applyAsLibvirt(ns, be);
+      expect(await canon(ns, be)).toBe(ref.full[be]);
+      const dir = mkdtempSync(join(tmpdir(), 'vnetfw-adopt-'));
+      const st = join(dir, 'state');
+      const conf = writeConf(join(dir, 'network.conf'), be);
+      const file = join(dir, 'default.xml');
+      writeFileSync(file, statusXml(be, items));
+
+      const adopted = await vnet(ns, st, conf, ['--json', 'adopt', file]);
+      expect(adopted.stderr).toBe('');
+      expect(adopted.code).toBe(0);
+      expect(JSON.parse(adopted.stdout)).toMatchObject({ name: 'default', backend: be, rules: items.length, inSync: true });
+      expect(await statusOf(st, 'default')).toMatchObject({ state: 'active', backend: be, bridge: 'virbr0' });
+      expect(await canon(ns, be)).toBe(ref.full[be]);   // adopting ran nothing on the firewall
+      expect((await vnet(ns, st, conf, ['verify'])).code).toBe(0);
+
+      writeConf(conf, to);
+      expect((await vnet(ns, st, conf, ['reconcile'])).code).toBe(0);
+      expect(await canon(ns, to)).toBe(ref.full[to]);
+      expect(mentions(await canon(ns, be), 'virbr0')).toEqual([]);
+      expect(await statusOf(st, 'default')).toMatchObject({ state: 'active', backend: to });
+
+      expect((await vnet(ns, st, conf, ['stop', 'default'])).code).toBe(0);
+      expect(await canon(ns, to)).toBe(ref.base[to]);
+      expect(await canon(ns, be)).toBe(ref.base[be]);
+      expect((await inNs(ns, [IP, 'link', 'show', 'virbr0'])).code).not.toBe(0);
+    });
+  }
+
+  it('a file that is not a libvirt status file, or has no removal list, is refused with one line and nothing recorded', async () => {
+    const ns = await nsNew('adopt');
+    const dir = mkdtempSync(join(tmpdir(), 'vnetfw-adopt-'));
+    const st = join(dir, 'state');
+    const conf = writeConf(join(dir, 'network.conf'), 'nftables');
+    const plain = join(casesDir, 'nat-default.xml');
+    const r1 = await vnet(ns, st, conf, ['adopt', plain]);
+    expect(r1.code).toBe(2);
+    expect(r1.stderr).toBe(`vnetfw: ${plain}: not a libvirt network status file (no <networkstatus>)\n`);
+    const old = join(dir, 'old.xml');
+    writeFileSync(old, `<networkstatus>\n${readFileSync(plain, 'utf8')}</networkstatus>\n`);
+    const r2 = await vnet(ns, st, conf, ['adopt', old]);
+    expect(r2.code).toBe(2);
+    expect(r2.stderr).toMatch(/^vnetfw: .*old\.xml: no <firewall name='fwRemoval'> \(a network started by libvirt 10\.3 or older\)/);
+    expect(r2.stderr.trim().split('\n')).toHaveLength(1);
+    const list = await vnet(ns, st, conf, ['--json', 'list']);
+    expect(list.stdout).toBe('');
+  });
+});
