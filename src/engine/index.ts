@@ -7,6 +7,6 @@ export { runNetworkOp, runNetworkOps, type OpResult } from './runtime.js';
 export { rollbackInFlight, interruptedNetworks } from './recovery.js';
 export { withEngine, lockTimeoutMs, makeBackendResolver, type OpenEngineOptions } from './open.js';
 export { listNftRules, parseNftRules, recordedHandles, mentionsNetwork } from './kernel-view.js';
-export { reconcile, recoverInterrupted, type ReconcileReport, type ReconcileAction } from './reconcile.js';
+export { reconcile, recoverInterrupted, recoverNamed, type ReconcileReport, type ReconcileAction } from './reconcile.js';
 export { findDrift, repairDrift, type Drift } from './drift.js';
 export { adoptFromLibvirt, type Adopted } from './adopt.js';

@@ -38,6 +38,23 @@ export const recoverInterrupted = async (env: EngineEnv): Promise<Map<string, De
   return desires;
 };
 
+// The same recovery for just the networks a command names (start/stop after a crash need no
+// separate `reconcile` first): what their interrupted operations did is undone from the log.
+// An interrupted stop is finished (its rules may already be gone), not left half done.
+export const recoverNamed = async (env: EngineEnv, names: readonly string[]): Promise<string[]> => {
+  const done: string[] = [];
+  const finishStop: string[] = [];
+  for (const st of interruptedNetworks(env).filter((n) => names.includes(n.name))) {
+    env.onProgress?.(st.name, `recovering interrupted ${st.inFlight?.kind ?? 'operation'}`);
+    if (st.inFlight?.kind === 'stop') finishStop.push(st.name);
+    await rollbackInFlight(env, st.name, 'interrupted (recovered before a new operation)', { writeTransition: true });
+    done.push(st.name);
+  }
+  const stillUp = finishStop.filter((n) => networkStatus(env.journal.store, n).state === 'active');
+  if (stillUp.length > 0) await runNetworkOps(env, stillUp.map((name) => ({ name, event: { type: 'STOP' as const } })));
+  return done;
+};
+
 // A network holding rules on its target backend and on others (a make-before-break switch that
 // died after the new rules were recorded): only the removal of the old ones is left to do.
 const finishSwitch = async (env: EngineEnv, st: NetworkStatus, to: Backend): Promise<void> => {

@@ -1,5 +1,5 @@
 import { UsageError } from '../../errors.js';
-import { EngineError, runNetworkOps, withEngine, type EngineEnv } from '../../engine/index.js';
+import { EngineError, recoverNamed, runNetworkOps, withEngine, type EngineEnv } from '../../engine/index.js';
 import type { NetworkStatus } from '../../../state/index.js';
 import { parseFlags, type CliContext, type Command } from '../context.js';
 import { statusObject } from './status.js';
@@ -16,6 +16,7 @@ const runMany = async (verb: 'start' | 'stop', args: string[], ctx: CliContext):
     ...(progress ? { onProgress: (n: string, m: string) => { ctx.stderr.write(`  ${n}: ${m}\n`); } } : {}),
   }, async (env: EngineEnv) => {
     if (progress) ctx.stderr.write(`${verb} ${positionals.length} networks\n`);
+    for (const n of await recoverNamed(env, positionals)) ctx.stderr.write(`vnetfw: ${n}: undid an interrupted operation first\n`);
     const event = verb === 'start' ? { type: 'START' as const, backend: env.backend() } : { type: 'STOP' as const };
     // All named networks in one operation: their rules go to the kernel as one batch per program.
     const done = await runNetworkOps(env, positionals.map((name) => ({ name, event })));
