@@ -1,5 +1,5 @@
 import { UsageError } from '../../errors.js';
-import { adoptFromLibvirt, findDrift, withEngine } from '../../engine/index.js';
+import { loadEngine } from '../lazy.js';
 import { parseFlags, type Command } from '../context.js';
 
 export const adoptCommand: Command = {
@@ -19,6 +19,7 @@ export const adoptCommand: Command = {
     const { positionals } = parseFlags(args, {}, 'adopt');
     if (positionals.length !== 1) throw new UsageError('adopt: expected exactly one STATUSFILE (see \'vnetfw adopt --help\')');
     const file = positionals[0] ?? '';
+    const { adoptFromLibvirt, findDrift, withEngine } = await loadEngine();
     return withEngine({ stateDir: ctx.stateDir, configPath: ctx.configPath }, async (env) => {
       const a = await adoptFromLibvirt(env, file);
       const drift = await findDrift(env, [a.def.name], { full: true });

@@ -1,4 +1,4 @@
-import { runDaemon } from '../../daemon/index.js';
+import { loadDaemon } from '../lazy.js';
 import { parseFlags, type Command } from '../context.js';
 
 export const daemonCommand: Command = {
@@ -22,6 +22,7 @@ export const daemonCommand: Command = {
     process.on('SIGTERM', onTerm);
     process.on('SIGINT', onInt);
     ctx.stderr.write(`vnetfw daemon: state ${ctx.stateDir}, config ${ctx.configPath}\n`);
+    const { runDaemon } = await loadDaemon();
     await runDaemon({
       stateDir: ctx.stateDir, configPath: ctx.configPath,
       say: (line) => { ctx.stdout.write(`${new Date().toISOString()} ${line}\n`); },

@@ -1,5 +1,5 @@
 import { UsageError } from '../../errors.js';
-import { defineNetwork, withEngine } from '../../engine/index.js';
+import { loadEngine } from '../lazy.js';
 import { parseFlags, type Command } from '../context.js';
 
 export const defineCommand: Command = {
@@ -11,6 +11,7 @@ export const defineCommand: Command = {
     const { positionals } = parseFlags(args, {}, 'define');
     if (positionals.length !== 1) throw new UsageError('define: expected exactly one FILE (see \'vnetfw define --help\')');
     const file = positionals[0] ?? '';
+    const { defineNetwork, withEngine } = await loadEngine();
     const def = await withEngine({ stateDir: ctx.stateDir, configPath: ctx.configPath }, (env) => defineNetwork(env.journal, file));
     ctx.stdout.write(ctx.json ? `${JSON.stringify({ name: def.name, bridge: def.bridge.name, forward: def.forward.mode })}\n` : `${def.name}\n`);
     return 0;

@@ -1,5 +1,5 @@
 import { UsageError } from '../../errors.js';
-import { preflight, runDemo } from '../../demo/index.js';
+import { loadDemo } from '../lazy.js';
 import { parseFlags, type Command } from '../context.js';
 
 export const demoCommand: Command = {
@@ -20,6 +20,7 @@ export const demoCommand: Command = {
   run: async (args, ctx) => {
     const { positionals } = parseFlags(args, {}, 'demo');
     if (positionals.length > 0) throw new UsageError(`demo: unexpected argument '${positionals[0]}'`);
+    const { preflight, runDemo } = await loadDemo();
     const why = preflight();
     if (why !== undefined) throw new UsageError(why);
     const m = await runDemo({ json: ctx.json, out: ctx.stdout, tty: (ctx.stdout as NodeJS.WriteStream).isTTY === true });

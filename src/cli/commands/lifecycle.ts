@@ -1,5 +1,6 @@
 import { UsageError } from '../../errors.js';
-import { EngineError, recoverNamed, runNetworkOps, withEngine, type EngineEnv } from '../../engine/index.js';
+import type { EngineEnv } from '../../engine/index.js';
+import { loadEngine } from '../lazy.js';
 import type { NetworkStatus } from '../../../state/index.js';
 import { parseFlags, type CliContext, type Command } from '../context.js';
 import { statusObject } from './status.js';
@@ -10,6 +11,7 @@ const runMany = async (verb: 'start' | 'stop', args: string[], ctx: CliContext):
   const positionals = [...new Set(parseFlags(args, {}, verb).positionals)];
   if (positionals.length === 0) throw new UsageError(`${verb}: expected at least one NAME`);
   const progress = ctx.isTTY && !ctx.json && positionals.length > 1;
+  const { EngineError, recoverNamed, runNetworkOps, withEngine } = await loadEngine();
   const results: Array<{ name: string; ok: boolean; status?: NetworkStatus; error?: string }> = [];
   await withEngine({
     stateDir: ctx.stateDir, configPath: ctx.configPath,

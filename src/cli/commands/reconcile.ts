@@ -1,5 +1,5 @@
-import { EngineError, reconcile, withEngine, type ReconcileReport } from '../../engine/index.js';
-import { requestDaemon } from '../../daemon/index.js';
+import type { ReconcileReport } from '../../engine/index.js';
+import { loadDaemon, loadEngine } from '../lazy.js';
 import { parseFlags, type Command } from '../context.js';
 
 export const reconcileCommand: Command = {
@@ -14,6 +14,7 @@ export const reconcileCommand: Command = {
   ].join('\n'),
   run: async (args, ctx) => {
     parseFlags(args, {}, 'reconcile');
+    const [{ EngineError, reconcile, withEngine }, { requestDaemon }] = await Promise.all([loadEngine(), loadDaemon()]);
     // A running daemon does the work (no second writer, no process start-up on its side).
     const viaDaemon = await requestDaemon(ctx.stateDir, { cmd: 'reconcile' }).then((r) => r as ReconcileReport | { error: string }, () => null);
     if (viaDaemon !== null && 'error' in viaDaemon) throw new EngineError('EOPFAILED', `reconcile (through the daemon): ${viaDaemon.error}`);

@@ -1,6 +1,5 @@
-import { UsageError } from '../../errors.js';
+import { UsageError, VnetfwError } from '../../errors.js';
 import { openStore, type NetworkStatus } from '../../../state/index.js';
-import { EngineError } from '../../engine/index.js';
 import { parseFlags, type Command } from '../context.js';
 
 export const statusObject = (st: NetworkStatus): Record<string, unknown> => ({
@@ -37,7 +36,7 @@ export const statusCommand: Command = {
     if (positionals.length !== 1) throw new UsageError('status: expected exactly one NAME');
     const name = positionals[0] ?? '';
     const st = (await readNetworks(ctx.stateDir)).find((n) => n.name === name);
-    if (st === undefined) throw new EngineError('ENONET', `network '${name}' is not defined`, 2);
+    if (st === undefined) throw new VnetfwError('ENONET', `network '${name}' is not defined`, { exitCode: 2 });
     const o = statusObject(st);
     if (ctx.json) { ctx.stdout.write(`${JSON.stringify(o)}\n`); return 0; }
     ctx.stdout.write([

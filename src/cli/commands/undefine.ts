@@ -1,5 +1,5 @@
 import { UsageError } from '../../errors.js';
-import { undefineNetwork, withEngine } from '../../engine/index.js';
+import { loadEngine } from '../lazy.js';
 import { parseFlags, type Command } from '../context.js';
 
 export const undefineCommand: Command = {
@@ -11,6 +11,7 @@ export const undefineCommand: Command = {
     const { positionals } = parseFlags(args, {}, 'undefine');
     if (positionals.length !== 1) throw new UsageError('undefine: expected exactly one NAME');
     const name = positionals[0] ?? '';
+    const { undefineNetwork, withEngine } = await loadEngine();
     await withEngine({ stateDir: ctx.stateDir, configPath: ctx.configPath }, (env) => undefineNetwork(env.journal, name));
     if (ctx.json) ctx.stdout.write(`${JSON.stringify({ name, undefined: true })}\n`);
     return 0;

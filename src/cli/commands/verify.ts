@@ -1,4 +1,5 @@
-import { EngineError, findDrift, repairDrift, runNetworkOp, withEngine, type Drift } from '../../engine/index.js';
+import type { Drift } from '../../engine/index.js';
+import { loadEngine } from '../lazy.js';
 import { parseFlags, type CliContext, type Command } from '../context.js';
 
 const describe = (d: Drift): string[] => [
@@ -26,6 +27,7 @@ export const verifyCommand: Command = {
   ].join('\n'),
   run: async (args, ctx) => {
     const { flags, positionals } = parseFlags(args, { repair: 'boolean' }, 'verify');
+    const { EngineError, findDrift, repairDrift, runNetworkOp, withEngine } = await loadEngine();
     return withEngine({ stateDir: ctx.stateDir, configPath: ctx.configPath }, async (env) => {
       for (const n of positionals) {
         if (env.journal.store.state().networks[n] === undefined) throw new EngineError('ENONET', `network '${n}' is not defined`, 2);
