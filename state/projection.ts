@@ -33,7 +33,6 @@ export interface NetworkStatus {
   backend: Backend | null;        // backend of the rules currently installed
   bridge: string;
   bridgeCreated: boolean;         // vnetfw created the bridge, so stop deletes it
-  removal: FwRemoval | null;      // the latest recorded removal (undoes the installed rules)
   // Every backend's removal still outstanding. During a make-before-break switch both backends'
   // rules exist until the old ones are cleared; recovery needs both.
   removals: Partial<Record<Backend, FwRemoval>>;
@@ -55,7 +54,7 @@ export const emptyState = (): ProjectionState => ({ seq: 0, hash: GENESIS_HASH, 
 
 const newNetwork = (name: string, definition: NetworkDef): NetworkStatus => ({
   name, definition, state: 'stopped', backend: null, bridge: definition.bridge.name, bridgeCreated: false,
-  removal: null, removals: {}, inFlight: null,
+  removals: {}, inFlight: null,
 });
 
 type Data<K extends EventType> = EventData[K];
@@ -108,14 +107,15 @@ const foldNetwork = (n: NetworkStatus, rec: LogRecord): NetworkStatus | undefine
       return { ...n, inFlight: null, lastError: (rec.data as Data<'operation.failed'>).reason };
     case 'removal.recorded': {
       const { removal } = rec.data as Data<'removal.recorded'>;
-      return { ...n, removal, removals: withKey(n.removals as Record<string, FwRemoval>, removal.backend, removal), backend: removal.backend };
+      return { ...n, removals: { ...n.removals, [removal.backend]: removal }, backend: removal.backend };
     }
     case 'removal.cleared': {
       const { backend } = rec.data as Data<'removal.cleared'>;
       const removals = { ...n.removals };
       delete removals[backend];
-      const removal = n.removal?.backend === backend ? (Object.values(removals)[0] ?? null) : n.removal;
-      return { ...n, removals, removal, backend: removal?.backend ?? null };
+      // The installed backend is what is still recorded (the other one, mid make-before-break).
+      const left = n.backend !== null && n.backend !== backend && removals[n.backend] !== undefined ? n.backend : (Object.keys(removals)[0] as Backend | undefined);
+      return { ...n, removals, backend: left ?? null };
     }
     case 'network.transition':
       return { ...n, state: (rec.data as Data<'network.transition'>).to };

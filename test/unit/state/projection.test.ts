@@ -18,7 +18,7 @@ describe('projection', () => {
     const s = given(defined());
     expect(net(s)).toEqual({
       name: 'default', definition: def(), state: 'stopped', backend: null, bridge: 'virbr0', bridgeCreated: false,
-      removal: null, removals: {}, inFlight: null,
+      removals: {}, inFlight: null,
     });
     expect(s.seq).toBe(1);
     expect(s.hash).toBe('h1');
@@ -55,7 +55,7 @@ describe('projection', () => {
   it('committed clears the operation, sets the backend and lastError', () => {
     const s = given(defined(), event('operation.started', { kind: 'start' }, at), event('operation.failed', { reason: 'boom' }, at),
       ...startOp());
-    expect(net(s)).toMatchObject({ inFlight: null, backend: 'iptables', state: 'active', removal: removal('iptables') });
+    expect(net(s)).toMatchObject({ inFlight: null, backend: 'iptables', state: 'active', removals: { iptables: removal('iptables') } });
     expect(net(s)?.lastError).toBeUndefined();
   });
 
@@ -70,18 +70,18 @@ describe('projection', () => {
     const s1 = given(defined(), event('removal.recorded', { removal: removal('iptables') }, at),
       event('operation.started', { kind: 'switch', from: 'iptables', to: 'nftables', strategy: 'make-before-break' }, at),
       event('removal.recorded', { removal: removal('nftables') }, at));
-    expect(net(s1)).toMatchObject({ backend: 'nftables', removal: removal('nftables') });
+    expect(net(s1)).toMatchObject({ backend: 'nftables', removals: { iptables: removal('iptables'), nftables: removal('nftables') } });
     expect(Object.keys(net(s1)!.removals).sort()).toEqual(['iptables', 'nftables']);
     expect(net(s1)?.inFlight).toMatchObject({ kind: 'switch', from: 'iptables', to: 'nftables', strategy: 'make-before-break' });
     const s2 = fold(s1, { v: 1, seq: 5, time: 't', prev: 'p', hash: 'h5', type: 'removal.cleared', network: 'default', data: { backend: 'iptables' } });
-    expect(net(s2)).toMatchObject({ backend: 'nftables', removal: removal('nftables'), removals: { nftables: removal('nftables') } });
+    expect(net(s2)).toMatchObject({ backend: 'nftables', removals: { nftables: removal('nftables') } });
     const s3 = fold(s2, { v: 1, seq: 6, time: 't', prev: 'p', hash: 'h6', type: 'removal.cleared', network: 'default', data: { backend: 'nftables' } });
-    expect(net(s3)).toMatchObject({ backend: null, removal: null, removals: {} });
+    expect(net(s3)).toMatchObject({ backend: null, removals: {} });
   });
 
   it('remove-first: clearing the latest removal falls back to none', () => {
     const s = given(defined(), event('removal.recorded', { removal: removal('iptables') }, at), event('removal.cleared', { backend: 'iptables' }, at));
-    expect(net(s)).toMatchObject({ backend: null, removal: null });
+    expect(net(s)).toMatchObject({ backend: null, removals: {} });
   });
 
   it('bridge, transitions, drift', () => {
