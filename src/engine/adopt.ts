@@ -4,7 +4,7 @@ import { fwRemovalFromStatusXml, type FwRemoval } from '../firewall/index.js';
 import type { EngineEnv } from './env.js';
 import { bridgeExists } from './host-driver.js';
 import { openOp } from './operations.js';
-import { EngineError } from './registry.js';
+import { assertBridgeFree, EngineError } from './registry.js';
 import { forNetwork } from './steps.js';
 
 export interface Adopted { def: NetworkDef; removal: FwRemoval; bridgeExisted: boolean }
@@ -28,11 +28,7 @@ export const adoptFromLibvirt = async (env: EngineEnv, file: string): Promise<Ad
   }
   const st = env.journal.store.state().networks[def.name];
   if (st !== undefined && st.state !== 'stopped') throw new EngineError('EACTIVE', `${file}: network '${def.name}' is already ${st.state} in vnetfw`, 2);
-  for (const other of Object.values(env.journal.store.state().networks)) {
-    if (other.name !== def.name && other.definition?.bridge.name === def.bridge.name) {
-      throw new EngineError('EBRIDGE', `${file}: bridge name '${def.bridge.name}' is already used by network '${other.name}'`, 2);
-    }
-  }
+  assertBridgeFree(env.journal.store, def, file);
   await env.journal.write({ type: 'network.defined', network: def.name, data: { definition: def, xml: inner } });
   const scope = forNetwork(await openOp(env, [{ network: def.name, kind: 'adopt', extra: { to: removal.backend } }]), def.name);
   const bridgeExisted = await bridgeExists(scope, def.bridge.name);

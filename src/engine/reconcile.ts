@@ -2,8 +2,7 @@ import { defer, from, lastValueFrom, mergeMap, toArray } from 'rxjs';
 import type { Backend } from '../firewall/index.js';
 import type { NetworkStatus } from '../../state/index.js';
 import type { EngineEnv } from './env.js';
-import { openScope } from './operations.js';
-import { removeRemoval } from './firewall-driver.js';
+import { openScope, removeMany } from './operations.js';
 import { interruptedNetworks, rollbackInFlight } from './recovery.js';
 import { networkStatus } from './registry.js';
 import { runNetworkOps } from './runtime.js';
@@ -26,44 +25,38 @@ const desireOf = (st: NetworkStatus): Desire | undefined => {
   }
 };
 
-// Step 1: every operation that never ended is undone from the log and the kernel, and the
-// network's recorded state set to what its recorded removals say.
-export const recoverInterrupted = async (env: EngineEnv): Promise<Map<string, Desire | undefined>> => {
-  const desires = new Map<string, Desire | undefined>();
-  for (const st of interruptedNetworks(env)) {
-    desires.set(st.name, desireOf(st));
+// Undoes, from the log and the kernel, every operation that never ended among `names` (all when
+// undefined), and sets each network's recorded state to what its recorded removals say. Returns
+// the kind of each interrupted operation.
+const recoverWhere = async (env: EngineEnv, names: readonly string[] | undefined, why: string): Promise<Map<string, NetworkStatus>> => {
+  const found = new Map<string, NetworkStatus>();
+  for (const st of interruptedNetworks(env).filter((n) => names === undefined || names.includes(n.name))) {
+    found.set(st.name, st);
     env.onProgress?.(st.name, `recovering interrupted ${st.inFlight?.kind ?? 'operation'}`);
-    await rollbackInFlight(env, st.name, 'interrupted (recovered by reconcile)', { writeTransition: true });
+    await rollbackInFlight(env, st.name, why, { writeTransition: true });
   }
-  return desires;
+  return found;
 };
 
-// The same recovery for just the networks a command names (start/stop after a crash need no
-// separate `reconcile` first): what their interrupted operations did is undone from the log.
-// An interrupted stop is finished (its rules may already be gone), not left half done.
+// Step 1 of reconcile: every network, each with what its interrupted operation was for.
+export const recoverInterrupted = async (env: EngineEnv): Promise<Map<string, Desire | undefined>> =>
+  new Map([...(await recoverWhere(env, undefined, 'interrupted (recovered by reconcile)'))].map(([n, st]) => [n, desireOf(st)]));
+
+// The same for just the networks a command names (start/stop after a crash need no separate
+// `reconcile` first). An interrupted stop is finished (its rules may already be gone).
 export const recoverNamed = async (env: EngineEnv, names: readonly string[]): Promise<string[]> => {
-  const done: string[] = [];
-  const finishStop: string[] = [];
-  for (const st of interruptedNetworks(env).filter((n) => names.includes(n.name))) {
-    env.onProgress?.(st.name, `recovering interrupted ${st.inFlight?.kind ?? 'operation'}`);
-    if (st.inFlight?.kind === 'stop') finishStop.push(st.name);
-    await rollbackInFlight(env, st.name, 'interrupted (recovered before a new operation)', { writeTransition: true });
-    done.push(st.name);
-  }
-  const stillUp = finishStop.filter((n) => networkStatus(env.journal.store, n).state === 'active');
+  const found = await recoverWhere(env, names, 'interrupted (recovered before a new operation)');
+  const stillUp = [...found.values()]
+    .filter((st) => st.inFlight?.kind === 'stop' && networkStatus(env.journal.store, st.name).state === 'active').map((st) => st.name);
   if (stillUp.length > 0) await runNetworkOps(env, stillUp.map((name) => ({ name, event: { type: 'STOP' as const } })));
-  return done;
+  return [...found.keys()];
 };
 
 // A network holding rules on its target backend and on others (a make-before-break switch that
 // died after the new rules were recorded): only the removal of the old ones is left to do.
 const finishSwitch = async (env: EngineEnv, st: NetworkStatus, to: Backend): Promise<void> => {
   const scope = await openScope(env, st.name, 'switch', { to, strategy: 'make-before-break' });
-  for (const [b, r] of Object.entries(st.removals)) {
-    if (b === to || r === undefined) continue;
-    await removeRemoval(scope, r);
-    env.journal.note({ type: 'removal.cleared', network: st.name, op: scope.op, data: { backend: b as Backend } });
-  }
+  await removeMany(scope, [st], to);
   await env.journal.write({ type: 'operation.committed', network: st.name, op: scope.op, data: { backend: to } });
 };
 

@@ -26,6 +26,15 @@ export const definitionOf = (store: Store, name: string): NetworkDef => {
   return st.definition;
 };
 
+// Two networks on one bridge would share (and remove) each other's rules.
+export const assertBridgeFree = (store: Store, def: NetworkDef, file: string): void => {
+  for (const other of Object.values(store.state().networks)) {
+    if (other.name !== def.name && other.definition?.bridge.name === def.bridge.name) {
+      throw new EngineError('EBRIDGE', `${file}: bridge name '${def.bridge.name}' is already used by network '${other.name}'`, 2);
+    }
+  }
+};
+
 // Validates first, writes after: a bad file changes nothing.
 export const defineNetwork = async (journal: Journal, file: string): Promise<NetworkDef> => {
   const def = await loadNetworkFile(file);
@@ -36,11 +45,7 @@ export const defineNetwork = async (journal: Journal, file: string): Promise<Net
       && existing.definition.bridge.name !== def.bridge.name) {
     throw new EngineError('EACTIVE', `${file}: network '${def.name}' is ${existing.state}: stop it before changing its bridge`, 2);
   }
-  for (const other of Object.values(store.state().networks)) {
-    if (other.name !== def.name && other.definition?.bridge.name === def.bridge.name) {
-      throw new EngineError('EBRIDGE', `${file}: bridge name '${def.bridge.name}' is already used by network '${other.name}'`, 2);
-    }
-  }
+  assertBridgeFree(store, def, file);
   await journal.write({ type: 'network.defined', network: def.name, data: { definition: def, xml } });
   return def;
 };
