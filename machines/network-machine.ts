@@ -31,7 +31,7 @@ const ROLLBACK_FAILED = '; rollback failed: ';
  * operations per network, so there is nothing to queue.
  *
  * REPAIR (active) reuses `applying` with `op: 'repair'`, so that `status` only ever shows the
- * states CONTRACT.md lists; the apply actor gets `mode: 'repair'`.
+ * states `vnetfw status` documents; the apply actor gets `mode: 'repair'`.
  *
  * A failed stop rolls back too (re-installs what the partial stop removed, back to `active`):
  * removal ignores per-command errors like libvirt's fwRemoval, so `remove` only fails when

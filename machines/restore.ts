@@ -34,7 +34,7 @@ export function settledStateFor(recorded: RecordedNetwork, inFlight: boolean): S
 /**
  * Creates (does not start) an actor already in a settled state, without running any actor:
  * `active` does not re-apply. Only settled states are accepted, because restoring into a state
- * with an invoke would start its actor again (DEPS.md pitfall 3); use settledStateFor first.
+ * with an invoke would start its actor again (xstate 5 re-runs the invoke of a restored state); use settledStateFor first.
  */
 export function restoreNetworkActor(
   machine: NetworkMachine,

@@ -2,7 +2,7 @@ import type { Backend } from '../src/firewall/model.js';
 
 export type { Backend };
 
-// The states a network can be in; also what `vnetfw status` prints (CONTRACT.md).
+// The states a network can be in; also what `vnetfw status` prints (documented in the README).
 export type NetworkState =
   | 'stopped' | 'applying' | 'active' | 'stopping' | 'backend-switching' | 'rolling-back' | 'failed';
 export const NETWORK_STATES: readonly NetworkState[] =
@@ -40,7 +40,7 @@ export type NetworkEvent =
   | { type: 'RESET' };
 
 // Actor contracts. Every actor must be idempotent: an interrupted operation is finished or undone
-// by running an actor again (see DEPS.md, pitfall 3).
+// by running an actor again (xstate 5 re-runs the invoke of a restored state).
 export interface ApplyInput { network: string; backend: Backend; mode: 'start' | 'repair' }
 export interface ApplyOutput { backend: Backend }
 export interface RemoveInput { network: string; backend: Backend }

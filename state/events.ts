@@ -26,7 +26,7 @@ export const OPERATION_KINDS = ['start', 'stop', 'switch', 'repair', 'recover', 
 export type OperationKind = (typeof OPERATION_KINDS)[number];
 export const COMMAND_PURPOSES = ['apply', 'remove', 'query', 'host', 'rollback'] as const;
 export type CommandPurpose = (typeof COMMAND_PURPOSES)[number];
-// The xstate machine's states (CONTRACT.md `status`); transitions are validated as plain strings
+// The xstate machine's states (`vnetfw status`); transitions are validated as plain strings
 // so a machine that grows a state does not make its records unreadable.
 export const NETWORK_STATES = ['stopped', 'applying', 'active', 'stopping', 'backend-switching', 'rolling-back', 'failed'] as const;
 

@@ -20,7 +20,7 @@ export type UnsealedRecord = Omit<LogRecord, 'hash'>;
 
 // On disk a record is flat: the event's fields sit beside the envelope (seq, time, type, ...), so
 // a program-run record carries `argv`, `stdin`, `exitCode`, `stdout`, ... at its top level, as
-// CONTRACT.md describes. In memory the event's fields are kept apart under `data`.
+// the state-directory format fixes. In memory the event's fields are kept apart under `data`.
 const ENVELOPE = new Set(['v', 'seq', 'time', 'type', 'network', 'op', 'prev', 'hash']);
 
 export const flatRecord = (r: UnsealedRecord | LogRecord): Record<string, unknown> => {

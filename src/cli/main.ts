@@ -28,7 +28,7 @@ const topHelp = (): string => [
   '',
 ].join('\n');
 
-// Global options come before the subcommand (as CONTRACT.md fixes); `--json`/`--debug` are also
+// Global options come before the subcommand (the documented command line); `--json`/`--debug` are also
 // accepted after it, since that is what people type.
 export const main = async (argv: readonly string[], io: { stdout?: NodeJS.WritableStream; stderr?: NodeJS.WritableStream } = {}): Promise<number> => {
   const stdout = io.stdout ?? process.stdout;

@@ -1,4 +1,4 @@
-// Crash injection, as the project's oracle does it (crashshim.sh): wrapper programs placed first
+// Crash injection, the usual way: wrapper programs placed first
 // on PATH count every call and SIGKILL their caller (vnetfw itself: it runs programs without a
 // shell, so the wrapper's parent is the vnetfw process) at call number CRASH_AT, after the real
 // program ran. That is the hard case: the kernel changed, but the log never heard the result.

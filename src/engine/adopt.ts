@@ -10,7 +10,7 @@ import { forNetwork } from './steps.js';
 export interface Adopted { def: NetworkDef; removal: FwRemoval; bridgeExisted: boolean }
 
 // Takes over a network libvirt is running, without touching the kernel: its definition and its
-// saved removal list come from libvirt's status file (/run/libvirt/network/NAME.xml, FACTS §6),
+// saved removal list come from libvirt's status file (/run/libvirt/network/NAME.xml; libvirt >= 10.4 saves its removal list there),
 // so afterwards `vnetfw stop` removes exactly the rules libvirt added (nft handles included),
 // `reconcile` can switch it live, and `verify` watches it. libvirt must stop managing it first
 // (its daemon would otherwise remove the same rules again on the next network-destroy).

@@ -3,7 +3,7 @@
 import type { FwCommand } from './model.js';
 
 // The arguments libvirt adds at run time: `-w` (xtables lock) for iptables/ip6tables, `-ae` (echo
-// the handle) for nft create commands of AUTO_ROLLBACK groups (FACTS §5).
+// the handle) for nft create commands of AUTO_ROLLBACK groups (libvirt's virfirewall.c).
 export const runtimeArgv = (cmd: FwCommand): string[] => {
   if (cmd.program === 'iptables' || cmd.program === 'ip6tables') return [cmd.program, '-w', ...cmd.args];
   const verbAt = cmd.args.findIndex((a) => !a.startsWith('-'));

@@ -1,4 +1,4 @@
-// libvirt's persisted removal list (FACTS §6): <firewall name='fwRemoval' backend='...'>, written
+// libvirt's persisted removal list (libvirt >= 10.4, src/util/virfirewall.c): <firewall name='fwRemoval' backend='...'>, written
 // the way virFirewallFormat writes it and read the way virFirewallParseXML reads it, so a libvirt
 // status file's list can be imported.
 import { XMLParser, XMLValidator } from 'fast-xml-parser';

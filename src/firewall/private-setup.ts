@@ -1,4 +1,4 @@
-// The private chains (iptables, FACTS §3.1) and tables/chains (nftables, FACTS §4) every network's
+// The private chains (iptables, network_iptables.c) and tables/chains (nftables, network_nftables.c) every network's
 // rules live in: parsers for what the kernel has now, and the commands still missing. Always both
 // families, as libvirt sets up ip and ip6 regardless of the networks' addresses.
 import type { IpFamily } from '../definition/types.js';

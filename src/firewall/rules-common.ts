@@ -1,4 +1,4 @@
-// What both backends decide the same way (FACTS §3.2 / §4): which <ip> gets which rule set, the
+// What both backends decide the same way (libvirt's network_iptables.c / network_nftables.c): which <ip> gets which rule set, the
 // network's NET text, the NAT port range and SNAT target.
 import { networkCidr } from '../definition/ip.js';
 import type { IpDef, IpFamily, NetworkDef } from '../definition/types.js';

@@ -1,4 +1,4 @@
-// libvirt's iptables rules for one network (FACTS §3.2, network_iptables.c): every rule an
+// libvirt's iptables rules for one network (libvirt's src/network/network_iptables.c): every rule an
 // --insert into the LIBVIRT_* chains, emitted in libvirt's order.
 import type { IpDef, IpFamily, NetworkDef } from '../definition/types.js';
 import type { FwCommand, FwGroup, FwRuleSet } from './model.js';

@@ -1,4 +1,4 @@
-// libvirt's nftables rules for one network (FACTS §4, network_nftables.c, checksum era 2): every
+// libvirt's nftables rules for one network (libvirt's src/network/network_nftables.c; the DHCP checksum rule as libvirt 10.4 to 10.x writes it): every
 // rule `insert rule <fam> libvirt_network <chain> ...`; no host INPUT/OUTPUT rules.
 import type { IpDef, IpFamily, NetworkDef } from '../definition/types.js';
 import type { FwCommand, FwGroup, FwRuleSet } from './model.js';

@@ -1,4 +1,4 @@
-// Undo commands, as libvirt's virFirewall records them (FACTS §5), and the per-network removal
+// Undo commands, as libvirt's virFirewall records them (src/util/virfirewall.c), and the per-network removal
 // list built from what was applied (virFirewallNewFromRollback).
 import { VnetfwError } from '../errors.js';
 import type { AppliedCommand, Backend, FwCommand, FwGroup, FwRemoval } from './model.js';

@@ -1,6 +1,6 @@
 // Taking over a network libvirt started: libvirt's own commands are replayed in a namespace (with
 // `nft -ae` as libvirt runs them, keeping the handles nft echoes), a libvirt status file is written
-// the way libvirt writes it (FACTS §6) from those handles, and `vnetfw adopt` takes it over. Then
+// the way libvirt writes it (libvirt >= 10.4's fwRemoval) from those handles, and `vnetfw adopt` takes it over. Then
 // verify is clean, a live switch to the other backend gives libvirt's ruleset, and stop removes
 // every rule of the network (libvirt's private set-up stays, as libvirt leaves it).
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';

@@ -1,7 +1,7 @@
 // Real kernel: the crash matrix of the reconciler. For start (each backend), stop (each backend)
 // and a switch in each direction (config changed, then `reconcile`), vnetfw is SIGKILLed at every
 // program call it makes, before the program runs and right after it finished (wrappers first on
-// PATH, as the oracle's crashshim.sh). After one `vnetfw reconcile` without the wrappers:
+// PATH). After one `vnetfw reconcile` without the wrappers:
 // - the canonical ruleset of the backend the log records for the network equals the one libvirt's
 //   own commands leave (test/fixtures/cases: base.<be> + nat-default-linux.<be> replayed in a
 //   reference namespace) for an active network, or libvirt's private set-up alone for a stopped one;

@@ -1,6 +1,6 @@
 // Network-namespace helpers for real-kernel tests: unique namespaces, running commands inside,
 // replaying libvirt's expected command files, and canonical ruleset dumps (the same views as
-// tools/oracle/lib.sh: dump_all | canon.py). Synchronous on purpose: tests run one file at a time.
+// test/fixtures/oracle/canon.py). Synchronous on purpose: tests run one file at a time.
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
@@ -42,7 +42,7 @@ export const inNs = (ns: string, argv: readonly string[], input?: string): NsRes
 export const shInNs = (ns: string, cmd: string, input?: string): NsResult => inNs(ns, ['sh', '-c', cmd], input);
 
 // The devices a network needs before its rules: the bridge (up) and, if any, the forward device
-// (a veth, as lib.sh does).
+// (a veth).
 export const addNetworkDevices = (ns: string, bridge: string, forwardDev?: string): void => {
   const must = (r: NsResult, what: string): void => { if (r.code !== 0) throw new Error(`${what}: ${r.stderr}`); };
   must(run(['ip', '-n', ns, 'link', 'add', bridge, 'type', 'bridge']), `bridge ${bridge}`);
@@ -67,7 +67,7 @@ export const replayCommands = (ns: string, cmds: readonly string[]): void => {
   }
 };
 
-// lib.sh's dump_all, from the three listings: nft without handles and counters, iptables-save and
+// The full dump, from the three listings: nft without handles and counters, iptables-save and
 // ip6tables-save without their comment lines and counters.
 export const normalizeDump = (nft: string, v4: string, v6: string): string => {
   const n = nft.split('\n').map((l) => l.replace(/ # handle \d+/, '').replace(/counter packets \d+ bytes \d+/, 'counter'))

@@ -1,4 +1,4 @@
-// Networks beyond libvirt's fixtures. Expected text written by hand from FACTS §3.2 / §4, not
+// Networks beyond libvirt's fixtures. Expected text written by hand from libvirt's network_iptables.c / network_nftables.c, not
 // copied from the implementation's output.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -48,7 +48,7 @@ const nftGeneral = (fam: string, br: string): string[] => [
   nft(`${fam} libvirt_network guest_cross iif ${br} oif ${br} counter accept`),
 ];
 
-describe('extra cases from FACTS', () => {
+describe("extra cases written from libvirt's rule builders", () => {
   it('forward dev (nat): iptables', () => {
     const n = '192.168.122.0/24';
     expect(lines('forward-dev', 'iptables')).toEqual([

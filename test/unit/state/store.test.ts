@@ -36,7 +36,7 @@ describe('log store', () => {
     expect(lines).toHaveLength(8);
     const cmd = JSON.parse(lines[4]!) as Record<string, unknown>;
     expect(cmd).toMatchObject({ seq: 5, type: 'command.finished', time: '2025-01-02T03:04:05.000Z', network: 'default', op: 'op-1' });
-    // A program-run record carries its argv, exit code and output at the top level (CONTRACT.md).
+    // A program-run record carries its argv, exit code and output at the top level.
     expect(cmd).toMatchObject({ argv: (written[3]!.data as { argv: string[] }).argv, exitCode: 0 });
     expect(cmd).not.toHaveProperty('data');
   });
