@@ -3,6 +3,4 @@ export { createExecaRunner, DEFAULT_TIMEOUT_MS } from './execa-runner.js';
 export type { ExecaRunnerOptions } from './execa-runner.js';
 export { ExecError, isExecError, isSuccess, assertSuccess, describeFailure } from './errors.js';
 export { shellQuote, shellQuoteWord } from './quote.js';
-export { FakeRunner } from './fake-runner.js';
-export type { FakeCall, FakeRunnerOptions, FailurePredicate, InjectedFailure } from './fake-runner.js';
 export { watchLines, type LineWatch } from './watch-lines.js';

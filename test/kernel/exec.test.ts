@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertSuccess, createExecaRunner, ExecError, FakeRunner, type Runner, type RunResult } from '../../src/exec/index.js';
+import { assertSuccess, createExecaRunner, ExecError, type Runner, type RunResult } from '../../src/exec/index.js';
+import { FakeRunner } from '../doubles/fake-runner.js';
 
 const runner = createExecaRunner({ timeoutMs: 10_000 });
 const isRoot = process.getuid?.() === 0;

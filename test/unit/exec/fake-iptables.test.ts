@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FakeRunner } from '../../../src/exec/index.js';
+import { FakeRunner } from '../../doubles/fake-runner.js';
 
 const ipt = (fake: FakeRunner, ...args: string[]) => fake.run({ argv: ['iptables', '-w', ...args] });
 const restore = (fake: FakeRunner, stdin: string, prog = 'iptables-restore') =>

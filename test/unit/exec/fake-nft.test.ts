@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FakeRunner } from '../../../src/exec/index.js';
+import { FakeRunner } from '../../doubles/fake-runner.js';
 
 const SETUP = [
   'add table ip libvirt_network',

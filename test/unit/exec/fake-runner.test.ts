@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { assertSuccess, FakeRunner } from '../../../src/exec/index.js';
+import { assertSuccess } from '../../../src/exec/index.js';
+import { FakeRunner } from '../../doubles/fake-runner.js';
 
 const script = 'add table ip t\nadd chain ip t c\n';
 

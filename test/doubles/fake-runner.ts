@@ -4,7 +4,7 @@ import { runNft } from './fake/nft.js';
 import type { ProgramOutput } from './fake/types.js';
 import { dumpXt, emptyXtState, type XtState } from './fake/xtables-model.js';
 import { runRestore, runSave, runXtables } from './fake/xtables.js';
-import type { Runner, RunRequest, RunResult } from './types.js';
+import type { Runner, RunRequest, RunResult } from '../../src/exec/index.js';
 
 // What an injected failure looks like. `afterApply` lets the command take effect first and then
 // report failure, like a program killed after it committed (the caller cannot tell).
