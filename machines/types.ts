@@ -5,8 +5,6 @@ export type { Backend };
 // The states a network can be in; also what `vnetfw status` prints (documented in the README).
 export type NetworkState =
   | 'stopped' | 'applying' | 'active' | 'stopping' | 'backend-switching' | 'rolling-back' | 'failed';
-export const NETWORK_STATES: readonly NetworkState[] =
-  ['stopped', 'applying', 'active', 'stopping', 'backend-switching', 'rolling-back', 'failed'];
 
 // States where no actor runs: the only states a machine is ever restored into.
 export type SettledState = 'stopped' | 'active' | 'failed';

@@ -22,3 +22,6 @@ export class UsageError extends VnetfwError {
 }
 
 export const isVnetfwError = (e: unknown): e is VnetfwError => e instanceof VnetfwError;
+
+// The message of anything thrown, for one-line reports.
+export const errorMessage = (e: unknown): string => (e instanceof Error ? e.message : String(e));

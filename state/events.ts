@@ -26,9 +26,8 @@ export const OPERATION_KINDS = ['start', 'stop', 'switch', 'repair', 'recover', 
 export type OperationKind = (typeof OPERATION_KINDS)[number];
 export const COMMAND_PURPOSES = ['apply', 'remove', 'query', 'host', 'rollback'] as const;
 export type CommandPurpose = (typeof COMMAND_PURPOSES)[number];
-// The xstate machine's states (`vnetfw status`); transitions are validated as plain strings
-// so a machine that grows a state does not make its records unreadable.
-export const NETWORK_STATES = ['stopped', 'applying', 'active', 'stopping', 'backend-switching', 'rolling-back', 'failed'] as const;
+// Transitions carry the machine's states as plain strings (not validated against a list here), so
+// a machine that grows a state does not make its records unreadable.
 
 // stdout/stderr above this many bytes are cut (and `truncated: true` set) when appended.
 export const OUTPUT_LIMIT_BYTES = 64 * 1024;

@@ -1,7 +1,7 @@
 // The state layer's public surface: everything outside state/ imports from here.
 export { StateError, isStateError, type StateErrorCode } from './errors.js';
 export {
-  EVENT_TYPES, OPERATION_KINDS, COMMAND_PURPOSES, NETWORK_STATES, OUTPUT_LIMIT_BYTES, RECORD_VERSION,
+  EVENT_TYPES, OPERATION_KINDS, COMMAND_PURPOSES, OUTPUT_LIMIT_BYTES, RECORD_VERSION,
   checkEvent, event, isEventType, normalizeEvent,
   type EventType, type EventData, type NewEvent, type OperationKind, type CommandPurpose,
 } from './events.js';

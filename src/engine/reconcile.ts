@@ -7,13 +7,13 @@ import { interruptedNetworks, rollbackInFlight } from './recovery.js';
 import { networkStatus } from './registry.js';
 import { runNetworkOps } from './runtime.js';
 import type { NetworkEvent } from '../../machines/index.js';
+import { errorMessage } from '../errors.js';
 
 export type Desire = 'active' | 'stopped' | 'repair';
 
 export interface ReconcileAction { network: string; action: string; ok: boolean; error?: string }
 export interface ReconcileReport { recovered: string[]; actions: ReconcileAction[]; backend: Backend | null }
 
-const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 // What the interrupted operation was for: an interrupted start still means "should run".
 const desireOf = (st: NetworkStatus): Desire | undefined => {
@@ -133,7 +133,7 @@ export const reconcile = async (env: EngineEnv, opts: { concurrency?: number } =
         await finishSwitch(env, networkStatus(env.journal.store, name), backend());
         return { network: name, action: `finished switch to ${backend()}`, ok: true };
       } catch (err) {
-        return { network: name, action: 'failed', ok: false, error: message(err) };
+        return { network: name, action: 'failed', ok: false, error: errorMessage(err) };
       }
     }), opts.concurrency ?? 4),
     toArray(),

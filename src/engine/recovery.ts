@@ -6,8 +6,8 @@ import { bridgeExists, deleteBridge } from './host-driver.js';
 import { commandMentions, deleteByHandle, unrecordedNftRules } from './kernel-view.js';
 import { definitionOf, networkStatus } from './registry.js';
 import type { OpScope } from './steps.js';
+import { errorMessage } from '../errors.js';
 
-const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 // Undoes what an operation did that the log does not account for, reading the kernel instead of
 // guessing: each program run was recorded as an intent before it started, but the process may have
@@ -48,7 +48,7 @@ export const rollbackInFlight = async (env: EngineEnv, name: string, reason: unk
   }
   await env.journal.write({
     type: 'operation.rolled-back', network: name, op: inFlight.op,
-    data: { reason: reason === null || reason === undefined ? 'interrupted' : message(reason) },
+    data: { reason: reason === null || reason === undefined ? 'interrupted' : errorMessage(reason) },
   });
   // Leave the machine's recorded state where the log now stands.
   const to = left.length > 0 || (st.state === 'active' && def.forward.mode === 'open') ? 'active' : 'stopped';

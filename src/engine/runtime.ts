@@ -16,8 +16,8 @@ import {
 import { rollbackInFlight } from './recovery.js';
 import { definitionOf, EngineError, networkStatus } from './registry.js';
 import { forNetwork, type OpScope } from './steps.js';
+import { errorMessage } from '../errors.js';
 
-const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 const installedBackend = (st: NetworkStatus): Backend | null => st.backend ?? (Object.keys(st.removals) as Backend[])[0] ?? null;
 
@@ -157,7 +157,7 @@ export const runNetworkOps = async (env: EngineEnv, items: ReadonlyArray<{ name:
     const done = await waitFor(actor, (s) => s.value === 'stopped' || s.value === 'active' || s.value === 'failed', { timeout: 10 * 60_000 });
     actor.stop();
     await env.journal.flush();   // the last transition is noted, not yet written
-    if (failures.has(name) || done.value === 'failed') return { name, error: `${name}: ${done.context.lastError ?? message(failures.get(name))}` };
+    if (failures.has(name) || done.value === 'failed') return { name, error: `${name}: ${done.context.lastError ?? errorMessage(failures.get(name))}` };
     return { name, status: networkStatus(store, name) };
   };
   const results = await Promise.all(actors.map(drive));

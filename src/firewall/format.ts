@@ -1,5 +1,6 @@
 // Text forms of commands: libvirt's test-harness format (golden files) and single shell-quoted
 // lines for `plan`. Neither is ever executed through a shell by vnetfw itself.
+import { shellQuoteWord } from '../exec/index.js';
 import type { FwCommand } from './model.js';
 
 // The arguments libvirt adds at run time: `-w` (xtables lock) for iptables/ip6tables, `-ae` (echo
@@ -14,12 +15,6 @@ export const runtimeArgv = (cmd: FwCommand): string[] => {
   return ['nft', ...cmd.args];
 };
 
-// libvirt's virBufferEscapeShell: quote only when a shell metacharacter is present.
-const SHELL_META = /[\r\t\n !"#$&'()*;<>?[\\\]^`{|}~]/;
-export const shellQuote = (arg: string): string => {
-  if (arg !== '' && !SHELL_META.test(arg)) return arg;
-  return `'${arg.replace(/'/g, "'\\''")}'`;
-};
 
 // One command as libvirt's dry-run hook prints it: a ` \` line break before an arg starting with
 // '-', or between two args where neither it nor the next one starts with '-'; else a space.
@@ -32,7 +27,7 @@ export const formatLibvirt = (cmd: FwCommand): string => {
     const next = argv[i + 1];
     const isOpt = (a: string): boolean => a.startsWith('-');
     const breakBefore = isOpt(arg) || (!isOpt(prev) && (next === undefined || !isOpt(next)));
-    out += (breakBefore ? ' \\\n' : ' ') + shellQuote(arg);
+    out += (breakBefore ? ' \\\n' : ' ') + shellQuoteWord(arg);
   }
   return `${out}\n`;
 };
@@ -40,4 +35,4 @@ export const formatLibvirt = (cmd: FwCommand): string => {
 export const formatLibvirtList = (cmds: readonly FwCommand[]): string => cmds.map(formatLibvirt).join('');
 
 // One line, runnable with `sh -c`, exactly the argv libvirt would run.
-export const formatShell = (cmd: FwCommand): string => runtimeArgv(cmd).map(shellQuote).join(' ');
+export const formatShell = (cmd: FwCommand): string => runtimeArgv(cmd).map(shellQuoteWord).join(' ');

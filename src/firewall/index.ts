@@ -8,7 +8,7 @@ export {
   privateSetupQueries, privateSetupUndo, privateSetupWithQueries,
 } from './private-setup.js';
 export type { FamilyState, PrivateState } from './private-setup.js';
-export { formatLibvirt, formatLibvirtList, formatShell, runtimeArgv, shellQuote } from './format.js';
+export { formatLibvirt, formatLibvirtList, formatShell, runtimeArgv } from './format.js';
 export { iptablesUndo, nftUndo, removalFromApplied, undoOf } from './undo.js';
 export { iptablesRestoreInput, nftScriptLine, NFT_BATCH_ARGV, parseNftEcho, renderBatches } from './batch.js';
 export type { Batch } from './batch.js';

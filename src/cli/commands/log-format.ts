@@ -1,6 +1,6 @@
 // How `vnetfw log` shows records to people: one table row per record with a one-line summary.
 import type { EventData, LogRecord } from '../../../state/index.js';
-import { shellQuote } from '../../firewall/format.js';
+import { shellQuoteWord } from '../../exec/index.js';
 
 type D<K extends keyof EventData> = EventData[K];
 
@@ -28,7 +28,7 @@ export const summary = (r: LogRecord): string => {
     case 'command.intended': {
       const d = r.data as D<'command.intended'>;
       const stdin = d.stdin === undefined ? '' : ` <<stdin (${d.stdin.split('\n').filter((l) => l !== '').length} lines)`;
-      return `#${d.step} ${d.purpose}: ${d.argv.map(shellQuote).join(' ')}${stdin}`;
+      return `#${d.step} ${d.purpose}: ${d.argv.map(shellQuoteWord).join(' ')}${stdin}`;
     }
     case 'command.finished': {
       const d = r.data as D<'command.finished'>;

@@ -5,8 +5,9 @@ import { openStore } from '../../../state/index.js';
 import { loadConfig, resolveBackend } from '../../config/index.js';
 import { loadNetworkFile, networkNameProblem, type NetworkDef } from '../../definition/index.js';
 import { VnetfwError, UsageError } from '../../errors.js';
+import { shellQuoteWord } from '../../exec/index.js';
 import {
-  BACKENDS, buildRules, formatShell, privateSetup, renderBatches, ruleCommands, runtimeArgv, shellQuote,
+  BACKENDS, buildRules, formatShell, privateSetup, renderBatches, ruleCommands, runtimeArgv,
   type Backend, type Batch, type FwCommand,
 } from '../../firewall/index.js';
 import { parseFlags, type CliContext, type Command } from '../context.js';
@@ -28,7 +29,7 @@ const loadStored = async (stateDir: string, name: string): Promise<NetworkDef> =
     def = undefined;
   }
   if (def === undefined || def === null) {
-    throw new VnetfwError('ENOTDEFINED', `plan: network '${name}' is not defined in ${stateDir}; give an XML file or run 'vnetfw define FILE'`, { exitCode: 2 });
+    throw new VnetfwError('ENONET', `plan: network '${name}' is not defined in ${stateDir}; give an XML file or run 'vnetfw define FILE'`, { exitCode: 2 });
   }
   return def;
 };
@@ -47,7 +48,7 @@ export const planFor = (def: NetworkDef, backend: Backend): Plan => {
 const HEREDOC = 'VNETFW_EOF';
 // A batch as sh input: its argv, its stdin as a here-document; a tolerant batch may fail.
 export const batchAsShell = (b: Batch): string =>
-  `${b.argv.map(shellQuote).join(' ')} <<'${HEREDOC}'${b.ignoreErrors ? ' || true' : ''}\n${b.stdin}${HEREDOC}\n`;
+  `${b.argv.map(shellQuoteWord).join(' ')} <<'${HEREDOC}'${b.ignoreErrors ? ' || true' : ''}\n${b.stdin}${HEREDOC}\n`;
 
 const run = async (args: string[], ctx: CliContext): Promise<number> => {
   const { flags, positionals } = parseFlags(args, { backend: 'string', batch: 'boolean' }, 'plan');
