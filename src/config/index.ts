@@ -1,5 +1,6 @@
 export {
-  BACKEND_PROGRAM, ConfigError, DEFAULT_PRIORITY, SWITCH_STRATEGIES, defaultConfig, isOnPath, loadConfig, parseConfig,
-  resolveBackend,
+  ConfigError, DEFAULT_PRIORITY, FIREWALL_LAYOUTS, HOST_FIREWALL_MODES, SWITCH_STRATEGIES, defaultConfig, parseConfig, readConfigFile,
 } from './config.js';
-export type { NetConf, SwitchStrategy } from './config.js';
+export type { FirewallLayout, HostFirewall, NetConf, SwitchStrategy } from './config.js';
+export { BACKEND_PROGRAM, isOnPath, loadConfig, resolveBackend } from './backend.js';
+export type { LoadConfigOptions } from './backend.js';

@@ -14,6 +14,7 @@ export interface OpenEngineOptions {
   sysctl?: Sysctl;
   lockTimeoutMs?: number;
   onProgress?: (network: string, message: string) => void;
+  warn?: (line: string) => void;          // network.conf warnings; default stderr
 }
 
 // How long a command waits for another writer (the daemon, another command) before giving up.
@@ -29,7 +30,7 @@ export const makeBackendResolver = (config: NetConf): (() => Backend) => {
 
 // Opens the state for writing (one writer at a time), loads network.conf, wires the real runner.
 export const withEngine = async <T>(opts: OpenEngineOptions, fn: (env: EngineEnv) => Promise<T>): Promise<T> => {
-  const config = await loadConfig(opts.configPath);
+  const config = await loadConfig(opts.configPath, opts.warn === undefined ? {} : { warn: opts.warn });
   return withStore(opts.stateDir, async (store) => {
     const journal = createJournal(store);
     const env: EngineEnv = {

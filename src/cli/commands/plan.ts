@@ -58,7 +58,7 @@ const run = async (args: string[], ctx: CliContext): Promise<number> => {
     if (!(BACKENDS as readonly string[]).includes(flags.backend)) throw new UsageError(`plan: backend '${flags.backend}' is invalid: must be iptables or nftables`);
     backend = flags.backend as Backend;
   } else {
-    backend = resolveBackend(await loadConfig(ctx.configPath));
+    backend = resolveBackend(await loadConfig(ctx.configPath, { warn: (l) => { ctx.stderr.write(`vnetfw: warning: ${l}\n`); } }));
   }
   const def = await loadPlanTarget(positionals[0] ?? '', ctx.stateDir);
   const plan = planFor(def, backend);

@@ -49,4 +49,18 @@ describe('vnetfw plan', () => {
     expect(await cli(['plan', bad, '--backend', 'nftables'])).toEqual({ code: 2, out: '', err: `vnetfw: ${bad}: bridge name 'virbr 0' is invalid: no whitespace, '/', ';' or quotes allowed\n` });
     expect((await cli(['plan', fixture, '--backend', 'pf'])).err).toBe("vnetfw: plan: backend 'pf' is invalid: must be iptables or nftables\n");
   });
+  it('network.conf: a bad new key exits 2 with one line; a section header warns naming file and line', async () => {
+    const d = mkdtempSync(join(tmpdir(), 'vnetfw-plan-'));
+    const bad = join(d, 'bad.conf');
+    writeFileSync(bad, 'host_firewall = "sometimes"\n');
+    const r = await cli(['--config', bad, 'plan', fixture]);
+    expect(r.code).toBe(2);
+    expect(r.err).toBe(`vnetfw: ${bad}: host_firewall 'sometimes' is invalid: must be "integrate", "report" or "off"\n`);
+    const sect = join(d, 'sect.conf');
+    writeFileSync(sect, '[libvirt]\nfirewall_backend = "nftables"\n');
+    const s = await cli(['--config', sect, 'plan', fixture]);
+    expect(s.code).toBe(0);
+    expect(s.out.split('\n')[0]).toBe('nft add table ip libvirt_network');
+    expect(s.err).toBe(`vnetfw: warning: ${sect}:1: section header '[libvirt]' ignored: network.conf has no sections; the keys after it are read as top-level keys\n`);
+  });
 });
