@@ -1,12 +1,9 @@
+// What the CLI, the daemon, the demo and the benches use of the engine; everything else stays inside.
 export type { EngineEnv } from './env.js';
-export { createJournal, type Journal } from './journal.js';
-export { runStep, newOpId, type OpScope, type StepRequest, type StepPurpose } from './steps.js';
-export { EngineError, defineNetwork, undefineNetwork, definitionOf, networkStatus } from './registry.js';
-export { applyFirewall, removeRemoval, removeCommands, queryPrivateState } from './firewall-driver.js';
-export { runNetworkOp, runNetworkOps, type OpResult } from './runtime.js';
-export { rollbackInFlight, interruptedNetworks } from './recovery.js';
-export { withEngine, lockTimeoutMs, makeBackendResolver, type OpenEngineOptions } from './open.js';
-export { listNftRules, parseNftRules, recordedHandles, mentionsNetwork } from './kernel-view.js';
-export { reconcile, recoverInterrupted, recoverNamed, type ReconcileReport, type ReconcileAction } from './reconcile.js';
+export { createJournal } from './journal.js';
+export { EngineError, defineNetwork, undefineNetwork } from './registry.js';
+export { runNetworkOp, runNetworkOps } from './runtime.js';
+export { withEngine } from './open.js';
+export { reconcile, recoverNamed, type ReconcileReport } from './reconcile.js';
 export { findDrift, repairDrift, type Drift } from './drift.js';
-export { adoptFromLibvirt, type Adopted } from './adopt.js';
+export { adoptFromLibvirt } from './adopt.js';
