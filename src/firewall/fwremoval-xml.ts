@@ -26,11 +26,11 @@ const layerOf = (cmd: FwCommand): Layer => {
   return cmd.args[verbAt + 2] === 'ip6' ? 'ipv6' : 'ipv4';
 };
 
-const programOf = (backend: Backend, layer: string): Program => {
-  if (backend === 'nftables') return 'nft';
+const programOf = (backend: Backend, layer: string, what: string): Program => {
+  if (backend === 'nftables' && (layer === 'ipv4' || layer === 'ipv6')) return 'nft';
   if (layer === 'ipv4') return 'iptables';
   if (layer === 'ipv6') return 'ip6tables';
-  throw new FwRemovalXmlError(`fwRemoval: layer '${layer}' is not supported`);
+  throw new FwRemovalXmlError(`${what}: fwRemoval action layer '${layer}' is not supported with backend ${backend}`);
 };
 
 export const formatFwRemovalXml = (removal: FwRemoval, indent = 0): string => {
@@ -90,7 +90,12 @@ const fromFirewallNode = (fw: Node, what: string): FwRemoval => {
       if (argsNode === undefined) continue;
       const items = list(argsNode, 'item').map((i) => decodeXmlText(typeof i['#text'] === 'string' ? i['#text'] : ''));
       if (items.length === 0) throw new FwRemovalXmlError(`${what}: an action's <args> has no <item>`);
-      const cmd: FwCommand = { program: programOf(backend as Backend, layer), args: items };
+      const cmd: FwCommand = { program: programOf(backend as Backend, layer, what), args: items };
+      // libvirt files an nft command under the layer of its family (ip: ipv4, ip6: ipv6).
+      const fam = items[2];
+      if (cmd.program === 'nft' && (fam === 'ip' || fam === 'ip6') && layer !== (fam === 'ip' ? 'ipv4' : 'ipv6')) {
+        throw new FwRemovalXmlError(`${what}: action layer '${layer}' does not match nft family '${fam}' of '${items.join(' ')}'`);
+      }
       if (groupIgnore || attrOf(a, 'ignoreErrors') === 'yes') cmd.ignoreErrors = true;
       commands.push(cmd);
     }

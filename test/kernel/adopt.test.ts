@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  canon, casesDir, cliBuilt, IP, inNs, libvirtCommands, mentions, must, nsDelAll, nsNew, reference, replay, run, statusOf, vnet,
-  writeConf, type Backend, type Reference,
+  canon, casesDir, cliBuilt, dumpAll, IP, inNs, libvirtCommands, logRecords, mentions, must, nsDelAll, nsNew, reference, replay, run, statusOf,
+  vnet, writeConf, type Backend, type Reference,
 } from '../fixtures/oracle/kernel.js';
 import { netnsSkipReason } from './helpers/index.js';
 
@@ -35,6 +35,13 @@ const applyAsLibvirt = async (ns: string, be: Backend): Promise<Array<{ layer: s
     }
   }
   return items;
+};
+
+// The host namespace's firewall, read only (iptables-save, ip6tables-save, nft list ruleset).
+const hostDump = async (): Promise<string> => {
+  const [nft, v4, v6] = await Promise.all([run(['nft', 'list', 'ruleset']), run(['iptables-save']), run(['ip6tables-save'])]);
+  return [nft.stdout, v4.stdout, v6.stdout].join('\n===\n').replace(/^# (Generated|Completed).*$/gm, '').replace(/\[\d+:\d+\]/g, '[]')
+    .replace(/packets \d+ bytes \d+/g, '');
 };
 
 const statusXml = (be: Backend, items: Array<{ layer: string; args: string[] }>): string => {
@@ -85,6 +92,45 @@ describe.skipIf(skip !== undefined)(`adopting a network libvirt runs${skip === u
       expect((await inNs(ns, [IP, 'link', 'show', 'virbr0'])).code).not.toBe(0);
     });
   }
+
+  // Status files are untrusted: a removal list holding anything but removals of libvirt's own rules
+  // of the network is refused before anything runs (adopt used to run it as its consistency check).
+  it('removal lists that are not libvirt\'s removals are refused with exit 2; the namespace\'s and the host\'s firewall stay as they were', async () => {
+    const hostBefore = await hostDump();
+    const ns = await nsNew('adopt');
+    await must(run([IP, '-n', ns, 'link', 'add', 'virbr0', 'type', 'bridge']), 'bridge');
+    // The namespace's own "host firewall": what the hostile lists would destroy.
+    for (const cmd of ['iptables -A INPUT -s 10.9.9.9 -j DROP', 'iptables -P FORWARD DROP', 'nft add table inet hostfw',
+      "nft add chain inet hostfw input '{ type filter hook input priority 0; policy accept; }'", 'nft add rule inet hostfw input tcp dport 22 accept']) {
+      await must(inNs(ns, ['sh', '-c', cmd]), cmd);
+    }
+    await replay(ns, join(casesDir, 'base.iptables'));
+    await replay(ns, join(casesDir, 'base.nftables'));
+    const before = await dumpAll(ns);
+    const dir = mkdtempSync(join(tmpdir(), 'vnetfw-adopt-'));
+    const st = join(dir, 'state');
+    const conf = writeConf(join(dir, 'network.conf'), 'iptables');
+    const hostile: Array<[Backend, string[]]> = [
+      ['iptables', ['--table', 'filter', '--flush']],
+      ['iptables', ['--table', 'filter', '--policy', 'INPUT', 'DROP']],
+      ['iptables', ['--table', 'filter', '--delete', 'INPUT', '--source', '10.9.9.9/32', '--jump', 'DROP']],
+      ['nftables', ['flush', 'ruleset']],
+      ['nftables', ['delete', 'table', 'inet', 'hostfw']],
+      ['nftables', ['delete', 'rule', 'inet', 'hostfw', 'input', 'handle', '3']],
+    ];
+    for (const [be, args] of hostile) {
+      const file = join(dir, 'default.xml');
+      writeFileSync(file, statusXml(be, [{ layer: 'ipv4', args }]));
+      const r = await vnet(ns, st, conf, ['adopt', file]);
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toMatch(new RegExp(`^vnetfw: ${file}: fwRemoval action '${args.join(' ').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}' refused: .*\n$`));
+      expect(await dumpAll(ns)).toBe(before);
+    }
+    const ran = (await logRecords(st)).filter((rec) => rec.type === 'command.intended').map((rec) => JSON.stringify(rec));
+    expect(ran.filter((l) => /flush|policy|hostfw|--delete|--check/.test(l))).toEqual([]);
+    expect((await vnet(ns, st, conf, ['--json', 'list'])).stdout).toBe('');
+    expect(await hostDump()).toBe(hostBefore);
+  });
 
   it('a file that is not a libvirt status file, or has no removal list, is refused with one line and nothing recorded', async () => {
     const ns = await nsNew('adopt');
