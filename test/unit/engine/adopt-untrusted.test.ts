@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../../src/config/index.js';
 import { adoptFromLibvirt, createJournal, type EngineEnv } from '../../../src/engine/index.js';
-import { FakeRunner } from '../../../src/exec/fake-runner.js';
+import { FakeRunner } from '../../doubles/fake-runner.js';
 import type { Sysctl } from '../../../src/host/index.js';
 import { openStore, type Store } from '../../../state/index.js';
 
