@@ -62,8 +62,18 @@ export const arrOf = <T>(c: Check<T>): Check<T[]> => (v) => {
   return v as T[];
 };
 
-// Checks the listed members of an object; the spec's keys ending in '?' are optional.
-export const shape = <T>(spec: Record<string, Check<unknown>>): Check<T> => {
+// The type a check returns.
+export type Checked<C> = C extends Check<infer T> ? T : never;
+type Simplify<T> = { [K in keyof T]: T[K] } & {};
+// A shape spec's type: members whose key ends in '?' are optional (without the '?').
+export type ShapeOf<S extends Record<string, Check<unknown>>> = Simplify<
+  { [K in keyof S as K extends `${string}?` ? never : K]: Checked<S[K]> } &
+  { [K in keyof S as K extends `${infer B}?` ? B : never]?: Checked<S[K]> }
+>;
+
+// Checks the listed members of an object; the spec's keys ending in '?' are optional. The checked
+// type is inferred from the spec, so a record's TypeScript type and its schema are declared once.
+export const shape = <S extends Record<string, Check<unknown>>>(spec: S): Check<ShapeOf<S>> => {
   const members = Object.entries(spec).map(([k, c]) => ({ key: k.replace(/\?$/, ''), optional: k.endsWith('?'), c }));
   return (v) => {
     const o = obj(v);
@@ -76,6 +86,10 @@ export const shape = <T>(spec: Record<string, Check<unknown>>): Check<T> => {
         throw err instanceof SchemaError ? err.under(`.${m.key}`) : err;
       }
     }
-    return o as T;
+    return o as ShapeOf<S>;
   };
 };
+
+// A check of a type declared elsewhere (the definition model, firewall commands) whose members are
+// checked only as far as `spec` goes: the value is then trusted to be a T.
+export const shapeAs = <T>(spec: Record<string, Check<unknown>>): Check<T> => shape(spec) as Check<unknown> as Check<T>;

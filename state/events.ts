@@ -4,63 +4,84 @@
 import type { NetworkDef } from '../src/definition/types.js';
 import type { Backend, FwCommand, FwRemoval } from '../src/firewall/model.js';
 import {
-  arrOf, bool, type Check, checkAt, int, nat, nonEmpty, num, obj, oneOf, opt, SchemaError, shape, str,
+  arrOf, bool, type Check, type Checked, checkAt, int, nat, nonEmpty, num, obj, oneOf, opt, SchemaError, shape, shapeAs, str,
 } from './check.js';
 
 export const RECORD_VERSION = 1;
-
-export const EVENT_TYPES = [
-  'network.defined', 'network.undefined',
-  'operation.started', 'operation.committed', 'operation.rolled-back', 'operation.failed',
-  'command.intended', 'command.finished',
-  'removal.recorded', 'removal.cleared',
-  'network.transition',
-  'bridge.created', 'bridge.deleted', 'host.sysctl',
-  'config.changed',
-  'drift.found', 'drift.repaired',
-  'log.repaired', 'lock.recovered',
-] as const;
-export type EventType = (typeof EVENT_TYPES)[number];
 
 export const OPERATION_KINDS = ['start', 'stop', 'switch', 'repair', 'recover', 'undefine', 'adopt'] as const;
 export type OperationKind = (typeof OPERATION_KINDS)[number];
 export const COMMAND_PURPOSES = ['apply', 'remove', 'query', 'host', 'rollback'] as const;
 export type CommandPurpose = (typeof COMMAND_PURPOSES)[number];
-// Transitions carry the machine's states as plain strings (not validated against a list here), so
-// a machine that grows a state does not make its records unreadable.
 
 // stdout/stderr above this many bytes are cut (and `truncated: true` set) when appended.
 export const OUTPUT_LIMIT_BYTES = 64 * 1024;
 
-export interface EventData {
-  'network.defined': { definition: NetworkDef; xml: string };
-  'network.undefined': Record<string, never>;
-  'operation.started': { kind: OperationKind; from?: Backend; to?: Backend; strategy?: string };
-  'operation.committed': { backend?: Backend };
-  'operation.rolled-back': { reason: string };
-  'operation.failed': { reason: string };
+const backend: Check<Backend> = oneOf(['iptables', 'nftables']);
+const fwCommand: Check<FwCommand> = shapeAs<FwCommand>({ program: oneOf(['iptables', 'ip6tables', 'nft']), args: arrOf(str), 'ignoreErrors?': bool });
+const fwRemoval: Check<FwRemoval> = shapeAs<FwRemoval>({
+  backend, groups: arrOf(shape({ ignoreErrors: bool, commands: arrOf(fwCommand) })),
+});
+const networkDef: Check<NetworkDef> = shapeAs<NetworkDef>({
+  name: nonEmpty,
+  'uuid?': str,
+  bridge: shape({ name: str, stp: bool, delay: num }),
+  forward: shape({ mode: oneOf(['none', 'nat', 'route', 'open']), 'dev?': str, 'nat?': obj }),
+  ipv6: bool,
+  ips: arrOf(shape({ family: oneOf(['ipv4', 'ipv6']), address: str, prefix: int, dhcpRanges: arrOf(obj), dhcpHosts: arrOf(obj) })),
+});
+const none: Check<Record<string, never>> = obj as Check<Record<string, never>>;
+const reason = shape({ reason: str });
+const bridge = shape({ bridge: nonEmpty });
+
+// Every event type, declared once: where it belongs ('network' = the record must name its network,
+// 'op' = and its operation) and its data's schema, from which its TypeScript type is inferred.
+type Scope = 'none' | 'network' | 'op';
+const v1 = {
+  'network.defined': { scope: 'network', data: shape({ definition: networkDef, xml: str }) },
+  'network.undefined': { scope: 'network', data: none },
+  'operation.started': { scope: 'op', data: shape({ kind: oneOf(OPERATION_KINDS), 'from?': backend, 'to?': backend, 'strategy?': str }) },
+  'operation.committed': { scope: 'op', data: shape({ 'backend?': backend }) },
+  'operation.rolled-back': { scope: 'op', data: reason },
+  'operation.failed': { scope: 'op', data: reason },
+  // Commands outside an operation exist (verify's queries), so network/op are optional here.
+  // `networks`: every network a shared batch serves.
   'command.intended': {
-    step: number; argv: string[]; stdin?: string; commands: FwCommand[]; purpose: CommandPurpose; undo?: FwCommand[];
-  };
+    scope: 'none',
+    data: shape({
+      step: nat, argv: arrOf(str), 'stdin?': str, commands: arrOf(fwCommand), purpose: oneOf(COMMAND_PURPOSES), 'undo?': arrOf(fwCommand),
+      'networks?': arrOf(str),
+    }),
+  },
   // argv/stdin repeat the intended command's (the store fills them in), so each finished record
   // alone says what ran and how it ended.
   'command.finished': {
-    step: number; exitCode: number; stdout: string; stderr: string; durationMs: number; argv?: string[]; stdin?: string;
-    signal?: string; timedOut?: boolean; truncated?: boolean; stdoutBytes?: number; stderrBytes?: number;
-  };
-  'removal.recorded': { removal: FwRemoval };
-  'removal.cleared': { backend: Backend };
-  'network.transition': { from: string; to: string; event: string };
-  'bridge.created': { bridge: string };
-  'bridge.deleted': { bridge: string };
-  'host.sysctl': { key: string; value: string; previous?: string };
-  'config.changed': { backend: Backend; strategy: string; path: string };
-  'drift.found': { missing: string[]; foreign: string[] };
-  'drift.repaired': Record<string, never>;
-  'log.repaired': { quarantine: string; bytes: number; reason: string };
+    scope: 'none',
+    data: shape({
+      step: nat, exitCode: int, stdout: str, stderr: str, durationMs: num,
+      'signal?': str, 'timedOut?': bool, 'truncated?': bool, 'stdoutBytes?': nat, 'stderrBytes?': nat, 'argv?': arrOf(str), 'stdin?': str,
+      'networks?': arrOf(str),
+    }),
+  },
+  'removal.recorded': { scope: 'network', data: shape({ removal: fwRemoval }) },
+  'removal.cleared': { scope: 'network', data: shape({ backend }) },
+  // The machine's states as plain strings (not checked against a list), so a machine that grows a
+  // state does not make its records unreadable.
+  'network.transition': { scope: 'network', data: shape({ from: str, to: nonEmpty, event: str }) },
+  'bridge.created': { scope: 'network', data: bridge },
+  'bridge.deleted': { scope: 'network', data: bridge },
+  'host.sysctl': { scope: 'none', data: shape({ key: nonEmpty, value: str, 'previous?': str }) },
+  'config.changed': { scope: 'none', data: shape({ backend, strategy: str, path: str }) },
+  'drift.found': { scope: 'none', data: shape({ missing: arrOf(str), foreign: arrOf(str) }) },
+  'drift.repaired': { scope: 'none', data: none },
+  'log.repaired': { scope: 'none', data: shape({ quarantine: str, bytes: nat, reason: str }) },
   // A stale writer lock (its process gone) was taken over at open.
-  'lock.recovered': { pid: number };
-}
+  'lock.recovered': { scope: 'none', data: shape({ pid: int }) },
+} as const satisfies Record<string, { scope: Scope; data: Check<unknown> }>;
+
+export type EventType = keyof typeof v1;
+export const EVENT_TYPES = Object.keys(v1) as EventType[];
+export type EventData = { [K in EventType]: Checked<(typeof v1)[K]['data']> };
 
 export interface NewEvent<K extends EventType = EventType> {
   type: K;
@@ -73,64 +94,13 @@ export interface NewEvent<K extends EventType = EventType> {
 export const event = <K extends EventType>(type: K, data: EventData[K], where: { network?: string; op?: string } = {}): NewEvent<K> =>
   ({ type, ...where, data } as NewEvent<K>);
 
-const backend: Check<Backend> = oneOf(['iptables', 'nftables']);
-const fwCommand: Check<FwCommand> = shape<FwCommand>({ program: oneOf(['iptables', 'ip6tables', 'nft']), args: arrOf(str), 'ignoreErrors?': bool });
-const fwRemoval: Check<FwRemoval> = shape<FwRemoval>({
-  backend, groups: arrOf(shape({ ignoreErrors: bool, commands: arrOf(fwCommand) })),
-});
-const networkDef: Check<NetworkDef> = shape<NetworkDef>({
-  name: nonEmpty,
-  'uuid?': str,
-  bridge: shape({ name: str, stp: bool, delay: num }),
-  forward: shape({ mode: oneOf(['none', 'nat', 'route', 'open']), 'dev?': str, 'nat?': obj }),
-  ipv6: bool,
-  ips: arrOf(shape({ family: oneOf(['ipv4', 'ipv6']), address: str, prefix: int, dhcpRanges: arrOf(obj), dhcpHosts: arrOf(obj) })),
-});
-const empty: Check<unknown> = obj;
-const reason = shape({ reason: str });
-const bridge = shape({ bridge: nonEmpty });
-
-// Where an event belongs: 'network' = the record must name its network, 'op' = and its operation.
-type Scope = 'none' | 'network' | 'op';
-const v1: Record<EventType, { scope: Scope; data: Check<unknown> }> = {
-  'network.defined': { scope: 'network', data: shape({ definition: networkDef, xml: str }) },
-  'network.undefined': { scope: 'network', data: empty },
-  'operation.started': { scope: 'op', data: shape({ kind: oneOf(OPERATION_KINDS), 'from?': backend, 'to?': backend, 'strategy?': str }) },
-  'operation.committed': { scope: 'op', data: shape({ 'backend?': backend }) },
-  'operation.rolled-back': { scope: 'op', data: reason },
-  'operation.failed': { scope: 'op', data: reason },
-  // Commands outside an operation exist (verify's queries), so network/op are optional here.
-  'command.intended': {
-    scope: 'none',
-    data: shape({ step: nat, argv: arrOf(str), 'stdin?': str, commands: arrOf(fwCommand), purpose: oneOf(COMMAND_PURPOSES), 'undo?': arrOf(fwCommand), 'networks?': arrOf(str) }),
-  },
-  'command.finished': {
-    scope: 'none',
-    data: shape({
-      step: nat, exitCode: int, stdout: str, stderr: str, durationMs: num,
-      'signal?': str, 'timedOut?': bool, 'truncated?': bool, 'stdoutBytes?': nat, 'stderrBytes?': nat, 'argv?': arrOf(str), 'stdin?': str, 'networks?': arrOf(str),
-    }),
-  },
-  'removal.recorded': { scope: 'network', data: shape({ removal: fwRemoval }) },
-  'removal.cleared': { scope: 'network', data: shape({ backend }) },
-  'network.transition': { scope: 'network', data: shape({ from: str, to: nonEmpty, event: str }) },
-  'bridge.created': { scope: 'network', data: bridge },
-  'bridge.deleted': { scope: 'network', data: bridge },
-  'host.sysctl': { scope: 'none', data: shape({ key: nonEmpty, value: str, 'previous?': str }) },
-  'config.changed': { scope: 'none', data: shape({ backend, strategy: str, path: str }) },
-  'drift.found': { scope: 'none', data: shape({ missing: arrOf(str), foreign: arrOf(str) }) },
-  'drift.repaired': { scope: 'none', data: empty },
-  'log.repaired': { scope: 'none', data: shape({ quarantine: str, bytes: nat, reason: str }) },
-  'lock.recovered': { scope: 'none', data: shape({ pid: int }) },
-};
-
 export const isEventType = (t: unknown): t is EventType => typeof t === 'string' && (EVENT_TYPES as readonly string[]).includes(t);
 
 // Checks an event's type, scope and data; returns a message naming the field at fault, or null.
 export const checkEvent = (e: { type: unknown; network?: unknown; op?: unknown; data: unknown }, v = RECORD_VERSION): string | null => {
   if (v !== 1) return `unknown record version ${JSON.stringify(v)}`;
   if (!isEventType(e.type)) return `type: unknown event type ${JSON.stringify(e.type)}`;
-  const spec = v1[e.type];
+  const spec: { scope: Scope; data: Check<unknown> } = v1[e.type];
   try {
     checkAt(opt(nonEmpty), e.network, 'network');
     checkAt(opt(nonEmpty), e.op, 'op');

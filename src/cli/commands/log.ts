@@ -2,7 +2,7 @@
 // audit trail. Read-only: never takes the writer lock, so it works while the daemon runs.
 import { UsageError } from '../../errors.js';
 import {
-  decodeLine, EVENT_TYPES, flatRecord, isStateError, listSegments, openStore, readLines, verifyLog, type LogRecord, type Store,
+  decodeLine, EVENT_TYPES, flatRecord, isStateError, listSegments, openStore, readLines, verifyLog, type EventData, type LogRecord, type Store,
 } from '../../../state/index.js';
 import { parseFlags, type CliContext, type Command } from '../context.js';
 import { HEADER, row } from './log-format.js';
@@ -31,7 +31,8 @@ export const parseTypes = (text: string): string[] => text.split(',').map((t) =>
 
 // A program run shared by several networks names them in `networks`: it belongs to each.
 const belongsTo = (r: LogRecord, network: string): boolean =>
-  r.network === network || ((r.data as { networks?: unknown }).networks as string[] | undefined)?.includes(network) === true;
+  r.network === network
+  || ((r.type === 'command.intended' || r.type === 'command.finished') && (r.data as EventData['command.finished']).networks?.includes(network) === true);
 
 export const matches = (r: LogRecord, f: LogFilter): boolean =>
   (f.network === undefined || belongsTo(r, f.network))
