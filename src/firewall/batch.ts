@@ -3,6 +3,7 @@
 // kernel side; commands whose failure is tolerated go in a batch of their own (the executor may
 // fall back to running those one by one, since one failure aborts a whole batch).
 import { VnetfwError } from '../errors.js';
+import { IPTABLES_IFACE_KEYS, NFT_IFACE_KEYS, checkIfaceName, nftIfaceToken } from './iface.js';
 import type { FwCommand, Program } from './model.js';
 
 export interface Batch {
@@ -14,8 +15,6 @@ export interface Batch {
 
 export const NFT_BATCH_ARGV: readonly string[] = ['nft', '--echo', '--handle', '-f', '-'];
 
-const IFACE_KEYS = new Set(['iif', 'oif', 'iifname', 'oifname']);
-
 const plainToken = (arg: string, cmd: FwCommand): string => {
   if (arg === '' || /[\s"'\\;#]/.test(arg)) {
     throw new VnetfwError('EFW_BATCH', `cannot put argument '${arg}' of ${cmd.program} ${cmd.args.join(' ')} in a batch`);
@@ -23,12 +22,13 @@ const plainToken = (arg: string, cmd: FwCommand): string => {
   return arg;
 };
 
-// One nft script line: interface names double-quoted, chain specs ({ ... }) as they are.
+// One nft script line: interface names checked and double-quoted (whatever they look like, a
+// set in braces included), chain specs ({ ... }) as they are.
 export const nftScriptLine = (cmd: FwCommand): string =>
   cmd.args.map((a, i) => {
-    if (a.startsWith('{') && a.endsWith('}') && !/["\\\n]/.test(a)) return a;
     const key = cmd.args[i - 1];
-    if (key !== undefined && IFACE_KEYS.has(key)) return `"${plainToken(a, cmd)}"`;
+    if (key !== undefined && NFT_IFACE_KEYS.has(key)) return nftIfaceToken(a);
+    if (a.startsWith('{') && a.endsWith('}') && !/["\\\n]/.test(a)) return a;
     return plainToken(a, cmd);
   }).join(' ');
 
@@ -52,7 +52,7 @@ export const iptablesRestoreInput = (cmds: readonly FwCommand[]): string => {
     const v = args.findIndex((a) => RESTORE_VERBS[a] !== undefined);
     if (v < 0) throw new VnetfwError('EFW_BATCH', `cannot put ${cmd.program} ${cmd.args.join(' ')} in an iptables-restore batch`);
     args[v] = RESTORE_VERBS[args[v] ?? ''] ?? '';
-    section.rules.push(args.map((a) => plainToken(a, cmd)).join(' '));
+    section.rules.push(args.map((a, i) => (IPTABLES_IFACE_KEYS.has(args[i - 1] ?? '') ? checkIfaceName(a) : plainToken(a, cmd))).join(' '));
   }
   let out = '';
   for (const [table, { decls, rules }] of tables) out += [`*${table}`, ...decls, ...rules, 'COMMIT'].join('\n') + '\n';

@@ -46,7 +46,7 @@ describe('vnetfw plan', () => {
   it('bad input: exit 2 with one line', async () => {
     const bad = join(mkdtempSync(join(tmpdir(), 'vnetfw-plan-')), 'bad.xml');
     writeFileSync(bad, '<network><name>x</name><bridge name="virbr 0"/></network>');
-    expect(await cli(['plan', bad, '--backend', 'nftables'])).toEqual({ code: 2, out: '', err: `vnetfw: ${bad}: bridge name 'virbr 0' is invalid: no whitespace, '/', ';' or quotes allowed\n` });
+    expect(await cli(['plan', bad, '--backend', 'nftables'])).toEqual({ code: 2, out: '', err: `vnetfw: ${bad}: bridge name 'virbr 0' is invalid: U+0020 is not allowed: only letters, digits, '_', '.' and '-'\n` });
     expect((await cli(['plan', fixture, '--backend', 'pf'])).err).toBe("vnetfw: plan: backend 'pf' is invalid: must be iptables or nftables\n");
   });
   it('network.conf: a bad new key exits 2 with one line; a section header warns naming file and line', async () => {

@@ -1,0 +1,77 @@
+// Refusals on a real kernel: input that is untrusted (interface names that are patterns or syntax,
+// XML edges, a state directory someone else could write) is refused with exit 2 and one line, and
+// the host's own firewall (a namespace with its own nftables table, iptables policy and rules)
+// stays byte for byte what it was, links included.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { netnsSkipReason } from './helpers/index.js';
+import { cliBuilt, dumpAll, inNs, IP, must, nsDelAll, nsNew, run, vnet, writeConf, type Res } from '../fixtures/oracle/kernel.js';
+
+const skip = netnsSkipReason ?? (cliBuilt ? undefined : 'dist/ is not built (npm test builds it)');
+
+// A host with a firewall of its own: what must never change when vnetfw refuses something.
+const HOST_FIREWALL = [
+  'nft add table inet hostfw',
+  "nft add chain inet hostfw forward '{ type filter hook forward priority 0; policy drop; }'",
+  'nft add rule inet hostfw forward iifname "eth9" counter accept',
+  'iptables -P FORWARD DROP',
+  'iptables -A FORWARD -i lo -j ACCEPT',
+  'ip6tables -P FORWARD DROP',
+];
+
+const net = (bridge: string, extra = ''): string =>
+  `<network><name>n</name><forward mode="nat"${extra}/><bridge name="${bridge}"/><ip address="192.168.150.1" netmask="255.255.255.0"/></network>`;
+
+describe.skipIf(skip !== undefined)(`hardening: refusals leave the host untouched${skip === undefined ? '' : ` (skipped: ${skip})`}`, () => {
+  let ns = '';
+  let tmp = '';
+  let seq = 0;
+  const hostView = async (): Promise<string> => `${await dumpAll(ns)}${(await must(run([IP, '-n', ns, '-o', 'link']), 'links')).stdout}`;
+  // Runs vnetfw in the namespace and checks the host's firewall and links did not change.
+  const refusedUntouched = async (args: (dir: string) => string[], stateDir?: string): Promise<Res> => {
+    const dir = join(tmp, `case${++seq}`);
+    const before = await hostView();
+    const r = await vnet(ns, stateDir ?? join(dir, 'state'), writeConf(join(tmp, `c${seq}.conf`), 'iptables'), args(dir));
+    expect(await hostView()).toBe(before);
+    return r;
+  };
+  const expectOneLine = (r: Res, code: number, line: string | RegExp): void => {
+    expect({ code: r.code, out: r.stdout }).toEqual({ code, out: '' });
+    expect(r.stderr.endsWith('\n')).toBe(true);
+    expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+    if (typeof line === 'string') expect(r.stderr.trimEnd()).toBe(line); else expect(r.stderr.trimEnd()).toMatch(line);
+  };
+
+  beforeAll(async () => {
+    tmp = mkdtempSync(join(tmpdir(), 'vnetfw-hardening-'));
+    ns = await nsNew('hard');
+    for (const c of HOST_FIREWALL) await must(inNs(ns, ['sh', '-c', c]), c);
+  });
+  afterAll(async () => {
+    await nsDelAll();
+    if (tmp !== '') rmSync(tmp, { recursive: true, force: true });
+  });
+
+  describe('interface names that are patterns or syntax', () => {
+    const cases: Array<[string, string, string]> = [
+      ['+', net('+'), "bridge name '+' is invalid: '+' is not allowed: only letters, digits, '_', '.' and '-'"],
+      ['vir+', net('vir+'), "bridge name 'vir+' is invalid: '+' is not allowed: only letters, digits, '_', '.' and '-'"],
+      ['{x}', net('{x}'), "bridge name '{x}' is invalid: '{' is not allowed: only letters, digits, '_', '.' and '-'"],
+      ['&#x7b;lo&#x7d;', net('&#x7b;lo&#x7d;'), "bridge name '{lo}' is invalid: '{' is not allowed: only letters, digits, '_', '.' and '-'"],
+      ['forward dev eth*', net('virbr9', ' dev="eth*"'), "forward dev 'eth*' is invalid: '*' is not allowed: only letters, digits, '_', '.' and '-'"],
+    ];
+    for (const [what, xml, message] of cases) {
+      it(`${what}: define and start refused, exit 2, one line`, async () => {
+        const dir = join(tmp, `names-${seq + 1}`);
+        const file = join(tmp, `bad${seq + 1}.xml`);
+        writeFileSync(file, xml);
+        const state = join(dir, 'state');
+        expectOneLine(await refusedUntouched(() => ['define', file], state), 2, `vnetfw: ${file}: ${message}`);
+        // Nothing was defined, so nothing can be started either.
+        expectOneLine(await refusedUntouched(() => ['start', 'n'], state), 2, "vnetfw: network 'n' is not defined");
+      });
+    }
+  });
+});
