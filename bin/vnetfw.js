@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Thin launcher: the compiled CLI lives in dist/ (built by `npm ci` via the prepare script).
+// Thin launcher: the compiled CLI lives in dist/ (built in a checkout by `npm ci`, through the
+// `dependencies` script; built before packing by `prepack`).
 import { main } from '../dist/src/cli/main.js';
 
 // `vnetfw log | head`: a reader that goes away is not an error worth a stack trace.
