@@ -1,73 +1,47 @@
 import { readFileSync } from 'node:fs';
-import { isVnetfwError, UsageError } from '../errors.js';
-import { commands } from './commands/index.js';
+import { isVnetfwError } from '../errors.js';
 import type { CliContext } from './context.js';
+import { helpText } from './help.js';
+import { parseCommandLine } from './parse.js';
+import { program } from './program.js';
 
+// The package.json above this file: src/cli/ in a checkout, dist/src/cli/ when built.
 const version = (): string => {
-  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
+  for (const up of ['../../', '../../../', '../']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(`${up}package.json`, import.meta.url), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'vnetfw' && typeof pkg.version === 'string') return pkg.version;
+    } catch { /* not there: look one level further */ }
+  }
+  return 'unknown';
 };
 
-const topHelp = (): string => [
-  'usage: vnetfw [--state-dir DIR] [--config FILE] [--json] [--debug] <command> [args]',
-  '',
-  'The firewall of a host\'s virtual networks (libvirt network XML), on iptables or nftables,',
-  'with every program run recorded in an append-only, hash-chained event log.',
-  '',
-  'commands:',
-  ...commands.map((c) => (c.usage.length > 33 ? `  ${c.usage}\n  ${''.padEnd(34)} ${c.summary}` : `  ${c.usage.padEnd(34)} ${c.summary}`)),
-  '',
-  'global options:',
-  '  --state-dir DIR   state directory (default $VNETFW_STATE_DIR or /var/lib/vnetfw)',
-  '  --config FILE     network.conf (default $VNETFW_CONFIG or /etc/vnetfw/network.conf)',
-  '  --json            machine-readable output',
-  '  --debug           show stack traces on errors',
-  '  --version, --help',
-  '',
-  'exit codes: 0 success, 1 operation failed, 2 bad usage or input, 3 drift found',
-  '',
-].join('\n');
+type Io = { stdout?: NodeJS.WritableStream; stderr?: NodeJS.WritableStream };
 
-// Global options come before the subcommand (the documented command line); `--json`/`--debug` are also
-// accepted after it, since that is what people type.
-export const main = async (argv: readonly string[], io: { stdout?: NodeJS.WritableStream; stderr?: NodeJS.WritableStream } = {}): Promise<number> => {
+// argv (without node and the script) -> exit code. Every failure is one line on stderr; a stack
+// trace only with --debug.
+export const main = async (argv: readonly string[], io: Io = {}): Promise<number> => {
   const stdout = io.stdout ?? process.stdout;
   const stderr = io.stderr ?? process.stderr;
-  let debug = argv.includes('--debug');
+  const debug = argv.includes('--debug');
   try {
-    let stateDir = process.env.VNETFW_STATE_DIR ?? '/var/lib/vnetfw';
-    let configPath = process.env.VNETFW_CONFIG ?? '/etc/vnetfw/network.conf';
-    let json = false;
-    let i = 0;
-    for (; i < argv.length; i++) {
-      const a = argv[i] ?? '';
-      if (a === '--state-dir' || a === '--config') {
-        const v = argv[++i];
-        if (v === undefined || v === '') throw new UsageError(`option '${a}' needs a value`);
-        if (a === '--state-dir') stateDir = v; else configPath = v;
-      } else if (a.startsWith('--state-dir=')) stateDir = a.slice('--state-dir='.length);
-      else if (a.startsWith('--config=')) configPath = a.slice('--config='.length);
-      else if (a === '--json') json = true;
-      else if (a === '--debug') debug = true;
-      else if (a === '--version' || a === '-V') { stdout.write(`vnetfw ${version()}\n`); return 0; }
-      else if (a === '--help' || a === '-h') { stdout.write(topHelp()); return 0; }
-      else if (a.startsWith('-')) throw new UsageError(`unknown option '${a}' (see 'vnetfw --help')`);
-      else break;
-    }
-    const name = argv[i];
-    if (name === undefined) { stderr.write(topHelp()); return 2; }
-    if (name === 'help') { stdout.write(topHelp()); return 0; }
-    const cmd = commands.find((c) => c.name === name);
-    if (cmd === undefined) throw new UsageError(`unknown command '${name}' (see 'vnetfw --help')`);
-    const rest = argv.slice(i + 1).filter((a) => {
-      if (a === '--json') { json = true; return false; }
-      if (a === '--debug') return false;
-      return true;
-    });
-    if (rest.includes('--help') || rest.includes('-h')) { stdout.write(`usage: vnetfw ${cmd.usage}\n\n${cmd.help.trimEnd()}\n`); return 0; }
-    const isTTY = (stderr as NodeJS.WriteStream).isTTY === true;
-    const ctx: CliContext = { stateDir, configPath, json, debug, stdout, stderr, isTTY };
-    return await cmd.run(rest, ctx);
+    const parsed = parseCommandLine(program, argv);
+    if (parsed.kind === 'version') { stdout.write(`vnetfw ${version()}\n`); return 0; }
+    if (parsed.kind === 'help') { stdout.write(helpText(parsed.path)); return 0; }
+    if (parsed.kind === 'no-command') { stderr.write(helpText(parsed.path)); return 2; }
+    const { options: o, path, args } = parsed;
+    const ctx: CliContext = {
+      stateDir: typeof o['state-dir'] === 'string' ? o['state-dir'] : process.env.VNETFW_STATE_DIR ?? '/var/lib/vnetfw',
+      configPath: typeof o.config === 'string' ? o.config : process.env.VNETFW_CONFIG ?? '/etc/vnetfw/network.conf',
+      json: o.json === true,
+      debug: o.debug === true,
+      stdout,
+      stderr,
+      isTTY: (stderr as NodeJS.WriteStream).isTTY === true,
+      program,
+    };
+    // parseCommandLine returns 'run' only for a command that has run().
+    return await path[path.length - 1]!.run!({ options: o, args }, ctx);
   } catch (err) {
     if (isVnetfwError(err)) {
       stderr.write(`vnetfw: ${err.message}\n`);

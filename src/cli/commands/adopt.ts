@@ -1,12 +1,11 @@
-import { UsageError } from '../../errors.js';
 import { loadEngine } from '../lazy.js';
-import { parseFlags, type Command } from '../context.js';
+import { command } from '../spec.js';
 
-export const adoptCommand: Command = {
+export const adoptCommand = command({
   name: 'adopt',
   summary: 'take over a network libvirt runs, from its status file, without touching the kernel',
-  usage: 'adopt STATUSFILE',
-  help: [
+  args: [{ name: 'STATUSFILE', complete: 'file' }],
+  description: [
     'Reads libvirt\'s status file of a running network (/run/libvirt/network/NAME.xml): its definition',
     'and its saved removal list (<firewall name=\'fwRemoval\'>). Records the network as active on that',
     'backend without running anything but a look at its bridge, so `vnetfw stop` later removes exactly',
@@ -15,10 +14,7 @@ export const adoptCommand: Command = {
     'Stop libvirt from managing the network first (`virsh net-autostart NAME --disable`; see',
     'docs/operations.md): libvirt would otherwise remove the same rules again.',
   ].join('\n'),
-  run: async (args, ctx) => {
-    const { positionals } = parseFlags(args, {}, 'adopt');
-    if (positionals.length !== 1) throw new UsageError('adopt: expected exactly one STATUSFILE (see \'vnetfw adopt --help\')');
-    const file = positionals[0] ?? '';
+  run: async ({ args: [file = ''] }, ctx) => {
     const { adoptFromLibvirt, findDrift, withEngine } = await loadEngine();
     return withEngine({ stateDir: ctx.stateDir, configPath: ctx.configPath }, async (env) => {
       const a = await adoptFromLibvirt(env, file);
@@ -33,4 +29,4 @@ export const adoptCommand: Command = {
       return drift.length === 0 ? 0 : 3;
     });
   },
-};
+});

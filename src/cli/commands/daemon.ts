@@ -1,19 +1,21 @@
 import { loadDaemon } from '../lazy.js';
-import { parseFlags, type Command } from '../context.js';
+import { command } from '../spec.js';
 
-export const daemonCommand: Command = {
+export const daemonCommand = command({
   name: 'daemon',
   summary: 'reconcile, then watch config, definitions and the kernel; repair drift',
-  usage: 'daemon [--check-every SECONDS] [--no-monitor]',
-  help: [
+  options: {
+    'check-every': { type: 'string', value: 'SECONDS', description: 'period of the full drift check (default 30)' },
+    'no-monitor': { type: 'boolean', description: 'do not watch `nft monitor`; rely on the periodic check' },
+  },
+  description: [
     'Reconciles, then serves: reconciles again when network.conf or the definitions change and on',
     'SIGHUP; finds drift (nft monitor, plus a periodic check, default every 30 s) and repairs it.',
     'SIGTERM/SIGINT exit cleanly and leave every network up. Other vnetfw commands keep working:',
     'the daemon holds the state lock only while it works.',
   ].join('\n'),
-  run: async (args, ctx) => {
-    const { flags } = parseFlags(args, { 'check-every': 'string', 'no-monitor': 'boolean' }, 'daemon');
-    const every = Number(flags['check-every'] ?? '30');
+  run: async ({ options }, ctx) => {
+    const every = Number(options['check-every'] ?? '30');
     const stop = new AbortController();
     const quit = (sig: string) => (): void => { ctx.stderr.write(`vnetfw daemon: ${sig}, exiting (networks stay up)\n`); stop.abort(); };
     // `on`, not `once`: execa's signal-exit re-raises a signal that no other listener handles.
@@ -27,10 +29,10 @@ export const daemonCommand: Command = {
       stateDir: ctx.stateDir, configPath: ctx.configPath,
       say: (line) => { ctx.stdout.write(`${new Date().toISOString()} ${line}\n`); },
       checkEveryMs: Number.isFinite(every) && every > 0 ? every * 1000 : 30_000,
-      useMonitor: flags['no-monitor'] !== true,
+      useMonitor: options['no-monitor'] !== true,
     }, stop.signal);
     process.off('SIGTERM', onTerm);
     process.off('SIGINT', onInt);
     return 0;
   },
-};
+});

@@ -1,12 +1,11 @@
 import { UsageError } from '../../errors.js';
 import { loadDemo } from '../lazy.js';
-import { parseFlags, type Command } from '../context.js';
+import { command } from '../spec.js';
 
-export const demoCommand: Command = {
+export const demoCommand = command({
   name: 'demo',
   summary: 'show what vnetfw does on a real kernel, in throw-away namespaces (needs root)',
-  usage: 'demo',
-  help: [
+  description: [
     'Runs the whole story in network namespaces it creates and always removes, with a temporary',
     'state directory and config (the host\'s firewall, /etc and /var/lib/vnetfw are never touched):',
     '  1. starts libvirt\'s `default` NAT network with nftables (define + start, the real CLI)',
@@ -17,9 +16,7 @@ export const demoCommand: Command = {
     'Needs root (network namespaces). Exit 0 when every step held, 1 when one did not, 2 when it',
     'cannot run here. With --json: one JSON object with the measurements. Ctrl-C cleans up.',
   ].join('\n'),
-  run: async (args, ctx) => {
-    const { positionals } = parseFlags(args, {}, 'demo');
-    if (positionals.length > 0) throw new UsageError(`demo: unexpected argument '${positionals[0]}'`);
+  run: async (_inv, ctx) => {
     const { preflight, runDemo } = await loadDemo();
     const why = preflight();
     if (why !== undefined) throw new UsageError(why);
@@ -27,4 +24,4 @@ export const demoCommand: Command = {
     if (ctx.json) ctx.stdout.write(`${JSON.stringify(m)}\n`);
     return m.ok ? 0 : 1;
   },
-};
+});

@@ -1,15 +1,14 @@
-import { UsageError } from '../../errors.js';
 import type { EngineEnv } from '../../engine/index.js';
 import { loadEngine } from '../lazy.js';
 import type { NetworkStatus } from '../../../state/index.js';
-import { parseFlags, type CliContext, type Command } from '../context.js';
+import type { CliContext } from '../context.js';
+import { command } from '../spec.js';
 import { statusObject } from './status.js';
 
 // start/stop share everything but the event they send: each network is its own all-or-nothing
 // transaction; one failing network does not stop the others, and the exit code says so.
 const runMany = async (verb: 'start' | 'stop', args: string[], ctx: CliContext): Promise<number> => {
-  const positionals = [...new Set(parseFlags(args, {}, verb).positionals)];
-  if (positionals.length === 0) throw new UsageError(`${verb}: expected at least one NAME`);
+  const positionals = [...new Set(args)];
   const progress = ctx.isTTY && !ctx.json && positionals.length > 1;
   const { EngineError, recoverNamed, runNetworkOps, withEngine } = await loadEngine();
   const results: Array<{ name: string; ok: boolean; status?: NetworkStatus; error?: string }> = [];
@@ -32,18 +31,20 @@ const runMany = async (verb: 'start' | 'stop', args: string[], ctx: CliContext):
   return results.every((r) => r.ok) ? 0 : 1;
 };
 
-export const startCommand: Command = {
+const NAMES = [{ name: 'NAME', variadic: true, complete: 'network' }] as const;
+
+export const startCommand = command({
   name: 'start',
   summary: 'create the bridge if absent and apply the firewall',
-  usage: 'start NAME...',
-  help: 'Per network: creates its bridge if absent (addresses, MTU, STP, up), turns on IP forwarding for\nnat/route networks and applies its firewall with the configured backend, in one transaction per\nprogram. Each network is all-or-nothing: on failure everything it did is undone.',
-  run: (args, ctx) => runMany('start', args, ctx),
-};
+  args: NAMES,
+  description: 'Per network: creates its bridge if absent (addresses, MTU, STP, up), turns on IP forwarding for\nnat/route networks and applies its firewall with the configured backend, in one transaction per\nprogram. Each network is all-or-nothing: on failure everything it did is undone.',
+  run: ({ args }, ctx) => runMany('start', args, ctx),
+});
 
-export const stopCommand: Command = {
+export const stopCommand = command({
   name: 'stop',
   summary: 'remove exactly the recorded rules and the bridge vnetfw created',
-  usage: 'stop NAME...',
-  help: 'Removes exactly the rules recorded for each network (its saved removal list) and deletes the\nbridge if vnetfw created it.',
-  run: (args, ctx) => runMany('stop', args, ctx),
-};
+  args: NAMES,
+  description: 'Removes exactly the rules recorded for each network (its saved removal list) and deletes the\nbridge if vnetfw created it.',
+  run: ({ args }, ctx) => runMany('stop', args, ctx),
+});

@@ -4,7 +4,8 @@ import { UsageError } from '../../errors.js';
 import {
   decodeLine, EVENT_TYPES, flatRecord, isStateError, listSegments, openStore, readLines, verifyLog, type EventData, type LogRecord, type Store,
 } from '../../../state/index.js';
-import { parseFlags, type CliContext, type Command } from '../context.js';
+import type { CliContext } from '../context.js';
+import { command, type OptionValues } from '../spec.js';
 import { HEADER, row } from './log-format.js';
 
 export interface LogFilter { network?: string; types?: string[]; since?: number }
@@ -54,14 +55,18 @@ const verify = async (ctx: CliContext): Promise<number> => {
   return 0;
 };
 
+const OPTIONS = {
+  network: { type: 'string', value: 'N', complete: 'network', description: 'only records of network N' },
+  type: {
+    type: 'string', value: 'T', complete: EVENT_TYPES,
+    description: 'only these event types; comma-separated, a family matches all its types\n(e.g. command, operation.failed, command.intended,command.finished)',
+  },
+  since: { type: 'string', value: 'TIME', description: 'only records at or after TIME: ISO 8601 (2025-01-31T10:00:00Z) or an age (15m, 2h, 7d)' },
+  follow: { type: 'boolean', description: 'keep running and show new records as they are written (Ctrl-C to stop)' },
+} as const;
+
 // Runs until `stop` aborts when following; the command wires it to SIGINT/SIGTERM.
-export const runLog = async (args: string[], ctx: CliContext, stop?: AbortSignal): Promise<number> => {
-  const { flags, positionals } = parseFlags(args, { network: 'string', type: 'string', since: 'string', follow: 'boolean' }, 'log');
-  if (positionals[0] === 'verify') {
-    if (positionals.length > 1 || Object.keys(flags).length > 0) throw new UsageError('log verify: takes no arguments');
-    return verify(ctx);
-  }
-  if (positionals.length > 0) throw new UsageError(`log: unexpected argument '${positionals[0]}' (see 'vnetfw log --help')`);
+export const runLog = async (flags: OptionValues<typeof OPTIONS>, ctx: CliContext, stop?: AbortSignal): Promise<number> => {
   const filter: LogFilter = {};
   if (typeof flags.network === 'string') filter.network = flags.network;
   if (typeof flags.type === 'string') filter.types = parseTypes(flags.type);
@@ -103,34 +108,37 @@ export const runLog = async (args: string[], ctx: CliContext, stop?: AbortSignal
   }
 };
 
-export const logCommand: Command = {
+export const logVerifyCommand = command({
+  name: 'verify',
+  summary: 'check the log\'s hash chain',
+  description: [
+    'Checks every record\'s hash and its link to the one before; exit 0 when intact, exit 1 with',
+    "'log verify: record seq N: <reason>' naming the first bad record.",
+    'Takes no writer lock: works while the daemon runs.',
+  ].join('\n'),
+  run: (_inv, ctx) => verify(ctx),
+});
+
+export const logCommand = command({
   name: 'log',
   summary: 'show the audit trail (every event, every program run); verify its hash chain',
-  usage: 'log [--network N] [--type T] [--since TIME] [--follow] | log verify',
-  help: [
+  options: OPTIONS,
+  subcommands: [logVerifyCommand],
+  description: [
     'Shows the event log of the state directory, oldest first, as a table (seq, time, network, type,',
     'summary) or, with --json, as one JSON object per line (the records as stored).',
-    '',
-    '  --network N    only records of network N',
-    '  --type T       only these event types; comma-separated, a family matches all its types',
-    '                 (e.g. command, operation.failed, command.intended,command.finished)',
-    '  --since TIME   only records at or after TIME: ISO 8601 (2025-01-31T10:00:00Z) or an age (15m, 2h, 7d)',
-    '  --follow       keep running and show new records as they are written (Ctrl-C to stop)',
-    '',
-    'log verify: checks every record\'s hash and its link to the one before; exit 0 when intact,',
-    "exit 1 with 'log verify: record seq N: <reason>' naming the first bad record.",
-    'Neither form takes the writer lock: both work while the daemon runs.',
+    'Takes no writer lock: works while the daemon runs.',
   ].join('\n'),
-  run: async (args, ctx) => {
+  run: async ({ options }, ctx) => {
     const ac = new AbortController();
     const stop = (): void => ac.abort();
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
     try {
-      return await runLog(args, ctx, ac.signal);
+      return await runLog(options, ctx, ac.signal);
     } finally {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
     }
   },
-};
+});

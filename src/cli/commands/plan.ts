@@ -10,7 +10,8 @@ import {
   BACKENDS, buildRules, formatShell, privateSetup, renderBatches, ruleCommands, runtimeArgv,
   type Backend, type Batch, type FwCommand,
 } from '../../firewall/index.js';
-import { parseFlags, type CliContext, type Command } from '../context.js';
+import type { CliContext } from '../context.js';
+import { command, type Invocation } from '../spec.js';
 
 const isFile = async (p: string): Promise<boolean> => {
   try { return (await stat(p)).isFile(); } catch { return false; }
@@ -50,9 +51,12 @@ const HEREDOC = 'VNETFW_EOF';
 export const batchAsShell = (b: Batch): string =>
   `${b.argv.map(shellQuoteWord).join(' ')} <<'${HEREDOC}'${b.ignoreErrors ? ' || true' : ''}\n${b.stdin}${HEREDOC}\n`;
 
-const run = async (args: string[], ctx: CliContext): Promise<number> => {
-  const { flags, positionals } = parseFlags(args, { backend: 'string', batch: 'boolean' }, 'plan');
-  if (positionals.length !== 1) throw new UsageError("plan: expected exactly one NAME or FILE (see 'vnetfw plan --help')");
+const OPTIONS = {
+  backend: { type: 'string', value: 'B', complete: BACKENDS, description: 'iptables or nftables (default: network.conf, else auto-detection on PATH)' },
+  batch: { type: 'boolean', description: 'print batches instead of single commands' },
+} as const;
+
+const run = async ({ options: flags, args: positionals }: Invocation<typeof OPTIONS>, ctx: CliContext): Promise<number> => {
   let backend: Backend;
   if (typeof flags.backend === 'string') {
     if (!(BACKENDS as readonly string[]).includes(flags.backend)) throw new UsageError(`plan: backend '${flags.backend}' is invalid: must be iptables or nftables`);
@@ -79,11 +83,12 @@ const run = async (args: string[], ctx: CliContext): Promise<number> => {
   return 0;
 };
 
-export const planCommand: Command = {
+export const planCommand = command({
   name: 'plan',
   summary: 'print the firewall commands start would apply (runs nothing)',
-  usage: 'plan NAME|FILE [--backend B] [--batch]',
-  help: [
+  args: [{ name: 'NAME|FILE', complete: 'file' }],
+  options: OPTIONS,
+  description: [
     'Prints what `start` would apply on a fresh host, private set-up included, for a stored network',
     'NAME or a libvirt network XML FILE (an existing file or a name ending in .xml). Runs nothing.',
     '',
@@ -91,10 +96,6 @@ export const planCommand: Command = {
     'in order. With --batch: the batches the executor sends (nft -f - scripts, iptables-restore',
     'input), each as its command line with the input as a here-document (runnable with sh).',
     'With --json: {network, backend, commands:[{phase, argv, ignoreErrors}], batches:[{argv, stdin, ignoreErrors}]}.',
-    '',
-    'options:',
-    '  --backend B   iptables or nftables (default: network.conf, else auto-detection on PATH)',
-    '  --batch       print batches instead of single commands',
   ].join('\n'),
   run,
-};
+});

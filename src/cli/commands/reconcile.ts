@@ -1,19 +1,17 @@
 import type { ReconcileReport } from '../../engine/index.js';
 import { loadDaemon, loadEngine } from '../lazy.js';
-import { parseFlags, type Command } from '../context.js';
+import { command } from '../spec.js';
 
-export const reconcileCommand: Command = {
+export const reconcileCommand = command({
   name: 'reconcile',
   summary: 'finish or undo interrupted operations, then converge on the configured backend',
-  usage: 'reconcile',
-  help: [
+  description: [
     'First undoes, from the event log and the kernel, whatever an interrupted vnetfw left half done',
     '(a crash, kill -9, power loss). Then brings every active network to the configured',
     'firewall_backend (a live switch: make-before-break by default, see switch_strategy in',
     'network.conf) and finishes interrupted starts and stops. Exit 0 once converged.',
   ].join('\n'),
-  run: async (args, ctx) => {
-    parseFlags(args, {}, 'reconcile');
+  run: async (_inv, ctx) => {
     const [{ EngineError, reconcile, withEngine }, { requestDaemon }] = await Promise.all([loadEngine(), loadDaemon()]);
     // A running daemon does the work (no second writer, no process start-up on its side).
     const viaDaemon = await requestDaemon(ctx.stateDir, { cmd: 'reconcile' }).then((r) => r as ReconcileReport | { error: string }, () => null);
@@ -30,4 +28,4 @@ export const reconcileCommand: Command = {
     }
     return report.actions.every((a) => a.ok) ? 0 : 1;
   },
-};
+});

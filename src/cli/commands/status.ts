@@ -1,6 +1,6 @@
-import { UsageError, VnetfwError } from '../../errors.js';
+import { VnetfwError } from '../../errors.js';
 import { openStore, type NetworkStatus } from '../../../state/index.js';
-import { parseFlags, type Command } from '../context.js';
+import { command } from '../spec.js';
 
 export const statusObject = (st: NetworkStatus): Record<string, unknown> => ({
   name: st.name,
@@ -26,15 +26,12 @@ export const readNetworks = async (stateDir: string): Promise<NetworkStatus[]> =
   }
 };
 
-export const statusCommand: Command = {
+export const statusCommand = command({
   name: 'status',
   summary: 'one network\'s state, backend and bridge',
-  usage: 'status NAME',
-  help: 'Shows one network. With --json: an object with name, state, backend, bridge and more.',
-  run: async (args, ctx) => {
-    const { positionals } = parseFlags(args, {}, 'status');
-    if (positionals.length !== 1) throw new UsageError('status: expected exactly one NAME');
-    const name = positionals[0] ?? '';
+  args: [{ name: 'NAME', complete: 'network' }],
+  description: 'Shows one network. With --json: an object with name, state, backend, bridge and more.',
+  run: async ({ args: [name = ''] }, ctx) => {
     const st = (await readNetworks(ctx.stateDir)).find((n) => n.name === name);
     if (st === undefined) throw new VnetfwError('ENONET', `network '${name}' is not defined`, { exitCode: 2 });
     const o = statusObject(st);
@@ -46,15 +43,13 @@ export const statusCommand: Command = {
     ].join('\n'));
     return 0;
   },
-};
+});
 
-export const listCommand: Command = {
+export const listCommand = command({
   name: 'list',
   summary: 'every defined network: name, state, backend, bridge',
-  usage: 'list',
-  help: 'Lists every defined network. With --json: one object per line.',
-  run: async (args, ctx) => {
-    parseFlags(args, {}, 'list');
+  description: 'Lists every defined network. With --json: one object per line.',
+  run: async (_inv, ctx) => {
     const all = await readNetworks(ctx.stateDir);
     if (ctx.json) { for (const st of all) ctx.stdout.write(`${JSON.stringify(statusObject(st))}\n`); return 0; }
     const rows = [['NAME', 'STATE', 'BACKEND', 'BRIDGE'], ...all.map((s) => [s.name, s.state, s.backend ?? '-', s.bridge])];
@@ -62,4 +57,4 @@ export const listCommand: Command = {
     for (const r of rows) ctx.stdout.write(`${r.map((c, i) => (i < 3 ? c.padEnd(w[i] ?? 0) : c)).join('  ')}\n`);
     return 0;
   },
-};
+});

@@ -1,6 +1,7 @@
 import type { Drift } from '../../engine/index.js';
 import { loadEngine } from '../lazy.js';
-import { parseFlags, type CliContext, type Command } from '../context.js';
+import type { CliContext } from '../context.js';
+import { command } from '../spec.js';
 
 const describe = (d: Drift): string[] => [
   `${d.network} (${d.backend}): ${d.missing.length} missing, ${d.foreign.length} foreign`,
@@ -15,25 +16,25 @@ const report = (ctx: CliContext, drift: Drift[], repaired: string[]): void => {
   for (const r of repaired) ctx.stdout.write(`${r}: repaired\n`);
 };
 
-export const verifyCommand: Command = {
+export const verifyCommand = command({
   name: 'verify',
   summary: 'compare the kernel with what is recorded (exit 3 on drift); --repair restores',
-  usage: 'verify [NAME...] [--repair]',
-  help: [
+  args: [{ name: 'NAME', variadic: true, optional: true, complete: 'network' }],
+  options: { repair: { type: 'boolean', description: 'put missing rules back, remove foreign ones from our chains' } },
+  description: [
     'Compares the rules in the kernel with the rules the event log records for each active network',
     '(all of them by default): missing rules, and rules in our chains that nobody recorded.',
     'Exit 0 when equal, 3 with the difference when not. --repair puts the rules back (and removes',
     'foreign ones from our nftables chains), logging both the drift and the repair.',
   ].join('\n'),
-  run: async (args, ctx) => {
-    const { flags, positionals } = parseFlags(args, { repair: 'boolean' }, 'verify');
+  run: async ({ options, args: positionals }, ctx) => {
     const { EngineError, findDrift, repairDrift, runNetworkOp, withEngine } = await loadEngine();
     return withEngine({ stateDir: ctx.stateDir, configPath: ctx.configPath }, async (env) => {
       for (const n of positionals) {
         if (env.journal.store.state().networks[n] === undefined) throw new EngineError('ENONET', `network '${n}' is not defined`, 2);
       }
       const drift = await findDrift(env, positionals, { full: true });
-      if (flags.repair !== true || drift.length === 0) {
+      if (options.repair !== true || drift.length === 0) {
         report(ctx, drift, []);
         return drift.length === 0 ? 0 : 3;
       }
@@ -44,4 +45,4 @@ export const verifyCommand: Command = {
       return 0;
     });
   },
-};
+});

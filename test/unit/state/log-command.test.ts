@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { main } from '../../../src/cli/main.js';
 import { parseSince, runLog } from '../../../src/cli/commands/log.js';
 import type { CliContext } from '../../../src/cli/context.js';
+import { program } from '../../../src/cli/program.js';
 import { event, openStore, segmentPath } from '../../../state/index.js';
 import { defined, startOp, tmpStateDir } from './helpers.js';
 
@@ -108,9 +109,9 @@ describe('vnetfw log', () => {
     const stdout = new PassThrough();
     let out = '';
     stdout.on('data', (c: Buffer) => { out += c.toString(); });
-    const ctx: CliContext = { stateDir: dir, configPath: '/dev/null', json: true, debug: false, stdout, stderr: new PassThrough(), isTTY: false };
+    const ctx: CliContext = { stateDir: dir, configPath: '/dev/null', json: true, debug: false, stdout, stderr: new PassThrough(), isTTY: false, program };
     const ac = new AbortController();
-    const done = runLog(['--follow', '--type', 'bridge'], ctx, ac.signal);
+    const done = runLog({ follow: true, type: 'bridge' }, ctx, ac.signal);
     await new Promise((r) => setTimeout(r, 50));
     const w = await openStore(dir);
     await w.append([event('bridge.created', { bridge: 'virbr7' }, { network: 'default' }), event('drift.repaired', {})]);
