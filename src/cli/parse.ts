@@ -32,32 +32,6 @@ const tokenize = (args: readonly string[], options: OptionsSpec): Token[] => {
 
 const visible = (c: Command): readonly Command[] => (c.subcommands ?? []).filter((s) => s.hidden !== true);
 
-// Descends from the program through subcommands: a command's first positional, when it names one
-// of its subcommands, selects it. Returns the path and argv without the words that named it.
-const resolvePath = (root: Command, argv: readonly string[]): { path: Command[]; rest: string[] } => {
-  const path: Command[] = [root];
-  let rest = [...argv];
-  for (;;) {
-    const cur = path[path.length - 1]!;
-    if (cur.subcommands === undefined || cur.subcommands.length === 0) return { path, rest };
-    const spec = optionsOf(path);
-    const tokens = tokenize(rest, spec);
-    const at = tokens.findIndex((t) => t.kind === 'positional' || t.kind === 'option-terminator');
-    const first = tokens[at];
-    if (first?.kind !== 'positional') return { path, rest };
-    // Before a command's name only the options of the level it is named at (`vnetfw --json list`).
-    for (const t of tokens.slice(0, at)) if (t.kind === 'option') checkOption(path, spec[longName(spec, t.name)], t);
-    const sub = cur.subcommands.find((s) => s.name === first.value);
-    if (sub === undefined) {
-      if (cur.run !== undefined) return { path, rest };
-      const where = path.length === 1 ? 'unknown command' : `${pathName(path)}: unknown command`;
-      throw new UsageError(`${where} '${first.value}' (see 'vnetfw ${[pathName(path), '--help'].filter((s) => s !== '').join(' ')}')`);
-    }
-    path.push(sub);
-    rest = rest.filter((_, i) => i !== first.index);
-  }
-};
-
 const longName = (spec: OptionsSpec, name: string): string =>
   Object.entries(spec).find(([, o]) => o.short === name)?.[0] ?? name;
 
@@ -86,6 +60,32 @@ const checkOption = (path: readonly Command[], spec: OptionSpec | undefined, t: 
   if (spec === undefined) throw new UsageError(`${where}unknown option '${t.rawName}' (${seeHelp(path)})`);
   if (spec.type === 'boolean' && t.inlineValue === true) throw new UsageError(`${where}option '${t.rawName}' takes no value`);
   if (spec.type === 'string' && (t.value === undefined || t.value === '')) throw new UsageError(`${where}option '${t.rawName}' needs a value`);
+};
+
+// Descends from the program through subcommands: a command's first positional, when it names one
+// of its subcommands, selects it. Returns the path and argv without the words that named it.
+const resolvePath = (root: Command, argv: readonly string[]): { path: Command[]; rest: string[] } => {
+  const path: Command[] = [root];
+  let rest = [...argv];
+  for (;;) {
+    const cur = path[path.length - 1]!;
+    if (cur.subcommands === undefined || cur.subcommands.length === 0) return { path, rest };
+    const spec = optionsOf(path);
+    const tokens = tokenize(rest, spec);
+    const at = tokens.findIndex((t) => t.kind === 'positional' || t.kind === 'option-terminator');
+    const first = tokens[at];
+    if (first?.kind !== 'positional') return { path, rest };
+    // Before a command's name only the options of the level it is named at (`vnetfw --json list`).
+    for (const t of tokens.slice(0, at)) if (t.kind === 'option') checkOption(path, spec[longName(spec, t.name)], t);
+    const sub = cur.subcommands.find((s) => s.name === first.value);
+    if (sub === undefined) {
+      if (cur.run !== undefined) return { path, rest };
+      const where = path.length === 1 ? 'unknown command' : `${pathName(path)}: unknown command`;
+      throw new UsageError(`${where} '${first.value}' (see 'vnetfw ${[pathName(path), '--help'].filter((s) => s !== '').join(' ')}')`);
+    }
+    path.push(sub);
+    rest = rest.filter((_, i) => i !== first.index);
+  }
 };
 
 export const parseCommandLine = (root: Command, argv: readonly string[]): Parsed => {

@@ -1,7 +1,7 @@
 // What the CLI, the daemon, the demo and the benches use of the engine; everything else stays inside.
 export type { EngineEnv } from './env.js';
 export { createJournal } from './journal.js';
-export { EngineError, defineNetwork, undefineNetwork } from './registry.js';
+export { EngineError, defineNetwork, defineNetworks, undefineNetwork } from './registry.js';
 export { runNetworkOp, runNetworkOps } from './runtime.js';
 export { withEngine } from './open.js';
 export { reconcile, recoverNamed, type ReconcileReport } from './reconcile.js';

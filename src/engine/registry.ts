@@ -26,29 +26,54 @@ export const definitionOf = (store: Store, name: string): NetworkDef => {
   return st.definition;
 };
 
-// Two networks on one bridge would share (and remove) each other's rules.
-export const assertBridgeFree = (store: Store, def: NetworkDef, file: string): void => {
+// Two networks on one bridge would share (and remove) each other's rules. Networks named in
+// `replaced` are being redefined alongside: their recorded bridge no longer counts.
+export const assertBridgeFree = (store: Store, def: NetworkDef, file: string, replaced: ReadonlySet<string> = new Set()): void => {
   for (const other of Object.values(store.state().networks)) {
-    if (other.name !== def.name && other.definition?.bridge.name === def.bridge.name) {
+    if (other.name !== def.name && !replaced.has(other.name) && other.definition?.bridge.name === def.bridge.name) {
       throw new EngineError('EBRIDGE', `${file}: bridge name '${def.bridge.name}' is already used by network '${other.name}'`, 2);
     }
   }
 };
 
-// Validates first, writes after: a bad file changes nothing.
-export const defineNetwork = async (journal: Journal, file: string): Promise<NetworkDef> => {
-  const def = await loadNetworkFile(file);
-  const xml = await readFile(file, 'utf8');
-  const store = journal.store;
+interface Loaded { file: string; def: NetworkDef; xml: string }
+
+// Checks one file's network against the store and against the files before it in the same call.
+const checkDefinable = (store: Store, l: Loaded, earlier: readonly Loaded[], names: ReadonlySet<string>): void => {
+  const { file, def } = l;
   const existing = store.state().networks[def.name];
   if (existing !== undefined && existing.state !== 'stopped' && existing.definition !== null
       && existing.definition.bridge.name !== def.bridge.name) {
     throw new EngineError('EACTIVE', `${file}: network '${def.name}' is ${existing.state}: stop it before changing its bridge`, 2);
   }
-  assertBridgeFree(store, def, file);
-  await journal.write({ type: 'network.defined', network: def.name, data: { definition: def, xml } });
-  return def;
+  for (const e of earlier) {
+    if (e.def.name === def.name) throw new EngineError('EDUPLICATE', `${file}: network name '${def.name}' is also defined by ${e.file}`, 2);
+    if (e.def.bridge.name === def.bridge.name) {
+      throw new EngineError('EBRIDGE', `${file}: bridge name '${def.bridge.name}' is also used by network '${e.def.name}' in ${e.file}`, 2);
+    }
+  }
+  assertBridgeFree(store, def, file, names);
 };
+
+// Validates every file first, writes after, all in one append (one fsync): a bad file, or two
+// files that clash, change nothing.
+export const defineNetworks = async (journal: Journal, files: readonly string[]): Promise<NetworkDef[]> => {
+  const loaded: Loaded[] = [];
+  for (const file of files) {
+    const def = await loadNetworkFile(file);
+    loaded.push({ file, def, xml: await readFile(file, 'utf8') });
+  }
+  const names = new Set(loaded.map((l) => l.def.name));
+  loaded.forEach((l, i) => checkDefinable(journal.store, l, loaded.slice(0, i), names));
+  const events = loaded.map(({ def, xml }) => ({ type: 'network.defined' as const, network: def.name, data: { definition: def, xml } }));
+  const last = events.pop();
+  if (last === undefined) return [];
+  for (const ev of events) journal.note(ev);
+  await journal.write(last);
+  return loaded.map((l) => l.def);
+};
+
+export const defineNetwork = async (journal: Journal, file: string): Promise<NetworkDef> => (await defineNetworks(journal, [file]))[0]!;
 
 export const undefineNetwork = async (journal: Journal, name: string): Promise<void> => {
   const st = networkStatus(journal.store, name);
