@@ -1,10 +1,10 @@
 // libvirt network XML -> validated NetworkDef. Only what the firewall and the bridge need is read;
 // other elements (dns, domain, route, ...) are ignored, as a libvirt definition may carry them.
-import { readFile, stat } from 'node:fs/promises';
 import { DefinitionError } from './errors.js';
 import { parseIPv4 } from './ip.js';
 import { checkInterfaceName, checkNetworkName } from './names.js';
 import { parseIp } from './parse-ip.js';
+import { readUntrustedFile } from './read-file.js';
 import type { ForwardMode, NatDef, NetworkDef } from './types.js';
 import { attr, child, children, parseXmlDocument, textOf, type XNode } from './xml.js';
 
@@ -151,21 +151,10 @@ export const parseNetworkXml = (text: string, file: string): NetworkDef => {
   return def;
 };
 
-export const loadNetworkFile = async (path: string): Promise<NetworkDef> => {
-  let size: number;
-  try {
-    size = (await stat(path)).size;
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code ?? 'error';
-    return fail('EDEF_FILE', `${path}: cannot read the file (${code})`);
-  }
-  if (size > MAX_DEFINITION_BYTES) fail('EDEF_FILE', `${path}: file is larger than 1 MiB`);
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code ?? 'error';
-    return fail('EDEF_FILE', `${path}: cannot read the file (${code})`);
-  }
-  return parseNetworkXml(text, path);
+// The definition and the exact text it was parsed from: `define` records these same bytes.
+export const readNetworkFile = async (path: string): Promise<{ def: NetworkDef; xml: string }> => {
+  const xml = await readUntrustedFile(path, MAX_DEFINITION_BYTES);
+  return { def: parseNetworkXml(xml, path), xml };
 };
+
+export const loadNetworkFile = async (path: string): Promise<NetworkDef> => (await readNetworkFile(path)).def;

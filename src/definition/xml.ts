@@ -23,9 +23,48 @@ export const decodeXmlText = (s: string): string =>
     }
   });
 
+// libxml2's default limit; libvirt's network XML needs about 5 levels. The parser below recurses
+// per level, so a deeper document would end in a stack overflow instead of an answer.
+export const MAX_XML_DEPTH = 256;
+
+// The deepest element nesting, counted without parsing (comments, CDATA, processing instructions
+// and quoted attribute values skipped); stops counting once past `limit`.
+export const xmlDepth = (text: string, limit = MAX_XML_DEPTH): number => {
+  let depth = 0;
+  let max = 0;
+  let i = text.indexOf('<');
+  const skipTo = (from: number, end: string): number => { const e = text.indexOf(end, from); return e < 0 ? text.length : e + end.length; };
+  while (i >= 0 && i < text.length) {
+    if (text.startsWith('<!--', i)) i = skipTo(i + 4, '-->');
+    else if (text.startsWith('<![CDATA[', i)) i = skipTo(i + 9, ']]>');
+    else if (text.startsWith('<?', i)) i = skipTo(i + 2, '?>');
+    else if (text.startsWith('<!', i)) i = skipTo(i + 2, '>');
+    else {
+      let j = i + 1;
+      let quote = '';
+      for (; j < text.length; j++) {
+        const c = text[j];
+        if (quote !== '') { if (c === quote) quote = ''; } else if (c === '"' || c === "'") quote = c; else if (c === '>') break;
+      }
+      if (text[i + 1] === '/') depth--;
+      else {
+        max = Math.max(max, depth + 1);
+        if (max > limit) return max;
+        if (text[j - 1] !== '/') depth++;
+      }
+      i = j + 1;
+    }
+    i = text.indexOf('<', i);
+  }
+  return max;
+};
+
 export const parseXmlDocument = (text: string, file: string): XNode => {
   if (/<!DOCTYPE/i.test(text) || /<!ENTITY/i.test(text)) {
     throw new DefinitionError('EDEF_XML', `${file}: DOCTYPE and ENTITY declarations are not allowed`);
+  }
+  if (xmlDepth(text) > MAX_XML_DEPTH) {
+    throw new DefinitionError('EDEF_XML', `${file}: elements nested deeper than ${MAX_XML_DEPTH} levels`);
   }
   const valid = XMLValidator.validate(text);
   if (valid !== true) {
@@ -43,9 +82,15 @@ export const parseXmlDocument = (text: string, file: string): XNode => {
     ignoreDeclaration: true,
     ignorePiTags: true,
     trimValues: true,
+    maxNestedTags: MAX_XML_DEPTH,
     isArray: (_name, _jpath, _leaf, isAttribute) => !isAttribute,
   });
-  return parser.parse(text) as XNode;
+  try {
+    return parser.parse(text) as XNode;
+  } catch (e) {
+    // Whatever the parser still refuses is bad input, not an internal error.
+    throw new DefinitionError('EDEF_XML', `${file}: cannot parse the XML: ${(e instanceof Error ? e.message : String(e)).replace(/\s+/g, ' ').trim()}`);
+  }
 };
 
 const asNode = (v: unknown): XNode => {

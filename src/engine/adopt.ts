@@ -1,5 +1,4 @@
-import { readFile, stat } from 'node:fs/promises';
-import { MAX_DEFINITION_BYTES, parseNetworkXml, type NetworkDef } from '../definition/index.js';
+import { MAX_DEFINITION_BYTES, parseNetworkXml, readUntrustedFile, type NetworkDef } from '../definition/index.js';
 import { checkLibvirtRemoval, fwRemovalFromStatusXml, nftRemovalTarget, type FwRemoval } from '../firewall/index.js';
 import type { EngineEnv } from './env.js';
 import { bridgeExists } from './host-driver.js';
@@ -33,9 +32,7 @@ const assertHandlesOwned = async (env: EngineEnv, removal: FwRemoval, def: Netwo
 };
 
 export const adoptFromLibvirt = async (env: EngineEnv, file: string): Promise<Adopted> => {
-  const size = await stat(file).then((s) => s.size, () => { throw new EngineError('ENOFILE', `${file}: cannot read the file`, 2); });
-  if (size > MAX_DEFINITION_BYTES) throw new EngineError('ETOOBIG', `${file}: file is larger than ${MAX_DEFINITION_BYTES} bytes`, 2);
-  const text = await readFile(file, 'utf8');
+  const text = await readUntrustedFile(file, MAX_DEFINITION_BYTES);
   if (!/<networkstatus[\s>]/.test(text)) throw new EngineError('EADOPT', `${file}: not a libvirt network status file (no <networkstatus>)`, 2);
   const inner = /<network[\s>][\s\S]*?<\/network>/.exec(text)?.[0];
   if (inner === undefined) throw new EngineError('EADOPT', `${file}: <networkstatus> holds no <network> definition`, 2);

@@ -1,6 +1,5 @@
-import { readFile } from 'node:fs/promises';
 import type { NetworkDef } from '../definition/types.js';
-import { loadNetworkFile } from '../definition/index.js';
+import { readNetworkFile } from '../definition/index.js';
 import type { NetworkStatus, Store } from '../../state/index.js';
 import { VnetfwError } from '../errors.js';
 import type { Journal } from './journal.js';
@@ -60,8 +59,9 @@ const checkDefinable = (store: Store, l: Loaded, earlier: readonly Loaded[], nam
 export const defineNetworks = async (journal: Journal, files: readonly string[]): Promise<NetworkDef[]> => {
   const loaded: Loaded[] = [];
   for (const file of files) {
-    const def = await loadNetworkFile(file);
-    loaded.push({ file, def, xml: await readFile(file, 'utf8') });
+    // One read: the bytes validated are the bytes recorded.
+    const { def, xml } = await readNetworkFile(file);
+    loaded.push({ file, def, xml });
   }
   const names = new Set(loaded.map((l) => l.def.name));
   loaded.forEach((l, i) => checkDefinable(journal.store, l, loaded.slice(0, i), names));

@@ -2,7 +2,7 @@
 // the way virFirewallFormat writes it and read the way virFirewallParseXML reads it, so a libvirt
 // status file's list can be imported.
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import { decodeXmlText } from '../definition/xml.js';
+import { MAX_XML_DEPTH, decodeXmlText, xmlDepth } from '../definition/xml.js';
 import { VnetfwError } from '../errors.js';
 import type { Backend, FwCommand, FwGroup, FwRemoval, Program } from './model.js';
 import { BACKENDS } from './model.js';
@@ -65,13 +65,18 @@ const attrOf = (n: Node, name: string): string | undefined => {
 
 const parseDoc = (text: string, what: string): Node => {
   if (/<!DOCTYPE|<!ENTITY/i.test(text)) throw new FwRemovalXmlError(`${what}: DOCTYPE and ENTITY declarations are not allowed`);
+  if (xmlDepth(text) > MAX_XML_DEPTH) throw new FwRemovalXmlError(`${what}: elements nested deeper than ${MAX_XML_DEPTH} levels`);
   const valid = XMLValidator.validate(text);
-  if (valid !== true) throw new FwRemovalXmlError(`${what}: not well-formed XML at line ${valid.err.line}: ${valid.err.msg}`);
-  return new XMLParser({
-    ignoreAttributes: false, attributeNamePrefix: '', attributesGroupName: '@', processEntities: false,
-    parseTagValue: false, parseAttributeValue: false, trimValues: false,
-    isArray: (_n, _j, _l, isAttr) => !isAttr,
-  }).parse(text) as Node;
+  if (valid !== true) throw new FwRemovalXmlError(`${what}: not well-formed XML at line ${valid.err.line}: ${valid.err.msg.replace(/\s+/g, ' ').trim()}`);
+  try {
+    return new XMLParser({
+      ignoreAttributes: false, attributeNamePrefix: '', attributesGroupName: '@', processEntities: false,
+      parseTagValue: false, parseAttributeValue: false, trimValues: false, maxNestedTags: MAX_XML_DEPTH,
+      isArray: (_n, _j, _l, isAttr) => !isAttr,
+    }).parse(text) as Node;
+  } catch (e) {
+    throw new FwRemovalXmlError(`${what}: cannot parse the XML: ${(e instanceof Error ? e.message : String(e)).replace(/\s+/g, ' ').trim()}`);
+  }
 };
 
 const fromFirewallNode = (fw: Node, what: string): FwRemoval => {

@@ -74,4 +74,17 @@ describe.skipIf(skip !== undefined)(`hardening: refusals leave the host untouche
       });
     }
   });
+
+  describe('XML edges', () => {
+    it('100,000 nested elements: define refused, exit 2, one line', async () => {
+      const file = join(tmp, 'deep.xml');
+      writeFileSync(file, `<network><name>n</name><bridge name="virbr0"/><metadata>${'<a>'.repeat(100_000)}${'</a>'.repeat(100_000)}</metadata></network>`);
+      expectOneLine(await refusedUntouched(() => ['define', file]), 2, `vnetfw: ${file}: elements nested deeper than 256 levels`);
+    });
+    it('a FIFO given as FILE: define refused at once, exit 2, one line', async () => {
+      const fifo = join(tmp, 'fifo.xml');
+      await must(run(['mkfifo', fifo]), 'mkfifo');
+      expectOneLine(await refusedUntouched(() => ['define', fifo]), 2, `vnetfw: ${fifo}: is a FIFO: only a regular file is read`);
+    });
+  });
 });
