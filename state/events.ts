@@ -18,7 +18,7 @@ export type CommandPurpose = (typeof COMMAND_PURPOSES)[number];
 export const OUTPUT_LIMIT_BYTES = 64 * 1024;
 
 const backend: Check<Backend> = oneOf(['iptables', 'nftables']);
-const fwCommand: Check<FwCommand> = shapeAs<FwCommand>({ program: oneOf(['iptables', 'ip6tables', 'nft']), args: arrOf(str), 'ignoreErrors?': bool });
+const fwCommand: Check<FwCommand> = shapeAs<FwCommand>({ program: oneOf(['iptables', 'ip6tables', 'nft', 'tc']), args: arrOf(str), 'ignoreErrors?': bool });
 const fwRemoval: Check<FwRemoval> = shapeAs<FwRemoval>({
   backend, groups: arrOf(shape({ ignoreErrors: bool, commands: arrOf(fwCommand) })),
 });

@@ -1,26 +1,40 @@
-import { MAX_DEFINITION_BYTES, parseNetworkXml, readUntrustedFile, type NetworkDef } from '../definition/index.js';
-import { checkLibvirtRemoval, fwRemovalFromStatusXml, nftRemovalTarget, type FwRemoval } from '../firewall/index.js';
+// Takes over a network libvirt is running, without changing the kernel. From libvirt's status
+// file (/run/libvirt/network/NAME.xml): the definition, and
+// - libvirt 10.4 and newer: the removal list libvirt saved (nft rules by handle, iptables rules,
+//   the newest libvirt's tc checksum filter), accepted only when made of removals of libvirt's own
+//   rules of that network;
+// - libvirt 10.3 and older (no list): libvirt's iptables rules derived from the definition, each
+//   checked against the kernel; exactly those present are recorded, the others named.
+// Afterwards `vnetfw stop` removes exactly those rules, `reconcile` can switch the network live and
+// `verify` watches it. libvirt must stop managing it (it would remove the same rules again).
+import type { NetworkDef } from '../definition/index.js';
+import { checkLibvirtRemoval, nftRemovalTarget, type FwRemoval } from '../firewall/index.js';
+import { readStatusFile } from '../libvirt/index.js';
 import type { EngineEnv } from './env.js';
 import { bridgeExists } from './host-driver.js';
 import { listNftRules, mentionsNetwork } from './kernel-view.js';
+import { legacyRemoval, type IptablesVariant } from './adopt-legacy.js';
 import { openOp } from './operations.js';
 import { assertBridgeFree, EngineError } from './registry.js';
 import { forNetwork, newOpId, type OpScope } from './steps.js';
 
-export interface Adopted { def: NetworkDef; removal: FwRemoval; bridgeExisted: boolean }
+export interface Adopted {
+  def: NetworkDef;
+  removal: FwRemoval;
+  bridgeExisted: boolean;
+  source: 'fwRemoval' | 'derived';   // the list libvirt saved, or derived for libvirt <= 10.3
+  missing: string[];                 // derived rules not found in the kernel (not recorded)
+  variant?: IptablesVariant;
+}
 
-// Takes over a network libvirt is running, without touching the kernel: its definition and its
-// saved removal list come from libvirt's status file (/run/libvirt/network/NAME.xml; libvirt >= 10.4 saves its removal list there),
-// so afterwards `vnetfw stop` removes exactly the rules libvirt added (nft handles included),
-// `reconcile` can switch it live, and `verify` watches it. libvirt must stop managing it first
-// (its daemon would otherwise remove the same rules again on the next network-destroy).
+const queryScope = (env: EngineEnv): OpScope => ({ op: newOpId(), network: undefined, journal: env.journal, runner: env.runner, counter: { next: 1 } });
+
 // An nft removal deletes by handle: each handle that is in our table must be a rule of this
 // network (naming its bridge or a subnet), or stop would delete another network's rule. Read with
 // vnetfw's own listing of its table; nothing from the file is run.
 const assertHandlesOwned = async (env: EngineEnv, removal: FwRemoval, def: NetworkDef, file: string): Promise<void> => {
   if (removal.backend !== 'nftables') return;
-  const scope: OpScope = { op: newOpId(), network: undefined, journal: env.journal, runner: env.runner, counter: { next: 1 } };
-  const rules = await listNftRules(scope);
+  const rules = await listNftRules(queryScope(env));
   await env.journal.flush();
   for (const cmd of removal.groups.flatMap((g) => g.commands)) {
     const t = nftRemovalTarget(cmd);
@@ -32,28 +46,29 @@ const assertHandlesOwned = async (env: EngineEnv, removal: FwRemoval, def: Netwo
 };
 
 export const adoptFromLibvirt = async (env: EngineEnv, file: string): Promise<Adopted> => {
-  const text = await readUntrustedFile(file, MAX_DEFINITION_BYTES);
-  if (!/<networkstatus[\s>]/.test(text)) throw new EngineError('EADOPT', `${file}: not a libvirt network status file (no <networkstatus>)`, 2);
-  const inner = /<network[\s>][\s\S]*?<\/network>/.exec(text)?.[0];
-  if (inner === undefined) throw new EngineError('EADOPT', `${file}: <networkstatus> holds no <network> definition`, 2);
-  const def = parseNetworkXml(inner, file);
-  const listed = fwRemovalFromStatusXml(text, file);
-  if (listed === undefined) {
-    throw new EngineError('EADOPT', `${file}: no <firewall name='fwRemoval'> (a network started by libvirt 10.3 or older): stop it in libvirt and start it with vnetfw instead`, 2);
-  }
-  // Untrusted input: only removals of libvirt's own rules of this network get any further.
-  const removal = checkLibvirtRemoval(listed, def, file);
-  await assertHandlesOwned(env, removal, def, file);
+  const status = await readStatusFile(file);
+  const { def } = status;
   const st = env.journal.store.state().networks[def.name];
   if (st !== undefined && st.state !== 'stopped') throw new EngineError('EACTIVE', `${file}: network '${def.name}' is already ${st.state} in vnetfw`, 2);
   assertBridgeFree(env.journal.store, def, file);
-  await env.journal.write({ type: 'network.defined', network: def.name, data: { definition: def, xml: inner } });
-  const scope = forNetwork(await openOp(env, [{ network: def.name, kind: 'adopt', extra: { to: removal.backend } }]), def.name);
+  let found: { removal: FwRemoval; missing: string[]; variant?: IptablesVariant };
+  if (status.listed !== undefined) {
+    // Untrusted input: only removals of libvirt's own rules of this network get any further.
+    const removal = checkLibvirtRemoval(status.listed, def, file);
+    await assertHandlesOwned(env, removal, def, file);
+    found = { removal, missing: [] };
+  } else {
+    found = await legacyRemoval(queryScope(env), def, file);
+    await env.journal.flush();
+  }
+  const source = status.listed === undefined ? 'derived' : 'fwRemoval';
+  await env.journal.write({ type: 'network.defined', network: def.name, data: { definition: def, xml: status.xml } });
+  const scope = forNetwork(await openOp(env, [{ network: def.name, kind: 'adopt', extra: { to: found.removal.backend } }]), def.name);
   const bridgeExisted = await bridgeExists(scope, def.bridge.name);
   // The bridge is libvirt's creation; adopting the network makes it vnetfw's to delete on stop.
   if (bridgeExisted) env.journal.note({ type: 'bridge.created', network: def.name, op: scope.op, data: { bridge: def.bridge.name } });
-  env.journal.note({ type: 'removal.recorded', network: def.name, op: scope.op, data: { removal } });
+  env.journal.note({ type: 'removal.recorded', network: def.name, op: scope.op, data: { removal: found.removal } });
   env.journal.note({ type: 'network.transition', network: def.name, op: scope.op, data: { from: 'stopped', to: 'active', event: 'ADOPT' } });
-  await env.journal.write({ type: 'operation.committed', network: def.name, op: scope.op, data: { backend: removal.backend } });
-  return { def, removal, bridgeExisted };
+  await env.journal.write({ type: 'operation.committed', network: def.name, op: scope.op, data: { backend: found.removal.backend } });
+  return { def, removal: found.removal, bridgeExisted, source, missing: found.missing, ...(found.variant === undefined ? {} : { variant: found.variant }) };
 };

@@ -75,7 +75,10 @@ export const renderBatches = (cmds: readonly FwCommand[]): Batch[] => {
   for (const [key, list] of keyed) {
     const [program, tolerance] = key.split('/') as [Program, string];
     const ignoreErrors = tolerance === 'tolerant';
-    if (program === 'nft') {
+    if (program === 'tc') {
+      // tc has no transaction: one process per command.
+      for (const c of list) batches.push({ argv: ['tc', ...c.args.map((a) => plainToken(a, c))], stdin: '', ignoreErrors, commands: [c] });
+    } else if (program === 'nft') {
       batches.push({ argv: [...NFT_BATCH_ARGV], stdin: list.map(nftScriptLine).join('\n') + '\n', ignoreErrors, commands: list });
     } else {
       batches.push({ argv: restoreArgv(program), stdin: iptablesRestoreInput(list), ignoreErrors, commands: list });

@@ -7,6 +7,7 @@ import type { FwCommand } from './model.js';
 // the handle) for nft create commands of AUTO_ROLLBACK groups (libvirt's virfirewall.c).
 export const runtimeArgv = (cmd: FwCommand): string[] => {
   if (cmd.program === 'iptables' || cmd.program === 'ip6tables') return [cmd.program, '-w', ...cmd.args];
+  if (cmd.program === 'tc') return ['tc', ...cmd.args];
   const verbAt = cmd.args.findIndex((a) => !a.startsWith('-'));
   const verb = cmd.args[verbAt];
   const object = cmd.args[verbAt + 1];

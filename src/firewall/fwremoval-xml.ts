@@ -22,12 +22,15 @@ type Layer = 'ethernet' | 'ipv4' | 'ipv6' | 'tc';
 const layerOf = (cmd: FwCommand): Layer => {
   if (cmd.program === 'iptables') return 'ipv4';
   if (cmd.program === 'ip6tables') return 'ipv6';
+  if (cmd.program === 'tc') return 'tc';
   const verbAt = cmd.args.findIndex((a) => !a.startsWith('-'));
   return cmd.args[verbAt + 2] === 'ip6' ? 'ipv6' : 'ipv4';
 };
 
 const programOf = (backend: Backend, layer: string, what: string): Program => {
   if (backend === 'nftables' && (layer === 'ipv4' || layer === 'ipv6')) return 'nft';
+  // The newest libvirt's nftables networks carry a tc filter (DHCP checksum) in their list.
+  if (backend === 'nftables' && layer === 'tc') return 'tc';
   if (layer === 'ipv4') return 'iptables';
   if (layer === 'ipv6') return 'ip6tables';
   throw new FwRemovalXmlError(`${what}: fwRemoval action layer '${layer}' is not supported with backend ${backend}`);

@@ -6,7 +6,8 @@
 export type Backend = 'iptables' | 'nftables';
 export const BACKENDS: readonly Backend[] = ['iptables', 'nftables'];
 
-export type Program = 'iptables' | 'ip6tables' | 'nft';
+// tc: the newest libvirt's DHCP checksum filter (an nftables network's removal list may hold one).
+export type Program = 'iptables' | 'ip6tables' | 'nft' | 'tc';
 
 export interface FwCommand {
   program: Program;

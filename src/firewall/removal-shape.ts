@@ -134,9 +134,23 @@ const nftProblem = (cmd: FwCommand): Problem => {
   return undefined;
 };
 
+// The newest libvirt's DHCP checksum filter on the bridge (FACTS §4, era 3), removed exactly as it
+// was added; only on this network's own bridge.
+export const tcChecksumFilter = (verb: 'add' | 'del', bridge: string): string[] =>
+  ['filter', verb, 'dev', bridge, 'prio', '2', 'protocol', 'ip', 'parent', '1:', 'u32', 'match', 'ip', 'dport', '68', 'ffff', 'action', 'csum', 'ip', 'and', 'udp'];
+
+const tcProblem = (cmd: FwCommand, def: NetworkDef): Problem => {
+  if (cmd.args[0] === 'filter' && cmd.args[1] === 'del' && cmd.args[2] === 'dev' && cmd.args[3] !== def.bridge.name) {
+    return `device '${cmd.args[3] ?? ''}' is not the network's bridge ${def.bridge.name}`;
+  }
+  const want = tcChecksumFilter('del', def.bridge.name);
+  return cmd.args.length === want.length && cmd.args.every((a, i) => a === want[i]) ? undefined : `not '${want.join(' ')}'`;
+};
+
 const problemOf = (cmd: FwCommand, backend: FwRemoval['backend'], def: NetworkDef): Problem => {
+  if (backend === 'nftables' && cmd.program === 'tc') return tcProblem(cmd, def);
   if (backend === 'nftables') return cmd.program === 'nft' ? nftProblem(cmd) : `a ${cmd.program} action in an nftables list`;
-  if (cmd.program === 'nft') return 'an nft action in an iptables list';
+  if (cmd.program === 'nft' || cmd.program === 'tc') return `a ${cmd.program} action in an iptables list`;
   return iptablesProblem(cmd, def);
 };
 

@@ -132,7 +132,7 @@ describe.skipIf(skip !== undefined)(`adopting a network libvirt runs${skip === u
     expect(await hostDump()).toBe(hostBefore);
   });
 
-  it('a file that is not a libvirt status file, or has no removal list, is refused with one line and nothing recorded', async () => {
+  it('a file that is not a libvirt status file, or is a FIFO, is refused with one line and nothing recorded', async () => {
     const ns = await nsNew('adopt');
     const dir = mkdtempSync(join(tmpdir(), 'vnetfw-adopt-'));
     const st = join(dir, 'state');
@@ -141,13 +141,80 @@ describe.skipIf(skip !== undefined)(`adopting a network libvirt runs${skip === u
     const r1 = await vnet(ns, st, conf, ['adopt', plain]);
     expect(r1.code).toBe(2);
     expect(r1.stderr).toBe(`vnetfw: ${plain}: not a libvirt network status file (no <networkstatus>)\n`);
-    const old = join(dir, 'old.xml');
-    writeFileSync(old, `<networkstatus>\n${readFileSync(plain, 'utf8')}</networkstatus>\n`);
-    const r2 = await vnet(ns, st, conf, ['adopt', old]);
+    const fifo = join(dir, 'fifo.xml');
+    await must(run(['mkfifo', fifo]), 'mkfifo');
+    const r2 = await vnet(ns, st, conf, ['adopt', fifo]);
     expect(r2.code).toBe(2);
-    expect(r2.stderr).toMatch(/^vnetfw: .*old\.xml: no <firewall name='fwRemoval'> \(a network started by libvirt 10\.3 or older\)/);
-    expect(r2.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r2.stderr).toMatch(new RegExp(`^vnetfw: ${fifo}: is .*: only a regular file is read\n$`));
     const list = await vnet(ns, st, conf, ['--json', 'list']);
     expect(list.stdout).toBe('');
+  });
+
+  // The newest libvirt (nftables): the table has a comment, the DHCP checksum fix is a tc filter on the
+  // bridge, and its removal (layer 'tc') is in the list. Switching to iptables removes it with the
+  // nft rules (the bridge stays); stop then leaves nothing of the network.
+  it('newest libvirt: removal list with a tc action and a commented table: adopted, switched, the tc filter removed, stop leaves nothing', async () => {
+    const ns = await nsNew('adopt');
+    await must(run([IP, '-n', ns, 'link', 'add', 'virbr0', 'type', 'bridge']), 'bridge');
+    await must(run([IP, '-n', ns, 'link', 'set', 'virbr0', 'up']), 'bridge up');
+    await must(inNs(ns, ['nft', 'add table ip libvirt_network { comment "libvirt firewall rules; see https://libvirt.org/firewall.html" ; }']), 'table with comment');
+    await replay(ns, join(casesDir, 'base.nftables'));
+    const items: Array<{ layer: string; args: string[] }> = [];
+    // libvirt: qdisc on the bridge, then the tc filter (its explicit rollback is the same with del).
+    await must(inNs(ns, ['tc', 'qdisc', 'add', 'dev', 'virbr0', 'root', 'handle', '1:', 'htb', 'default', '2']), 'qdisc');
+    const filter = ['filter', 'add', 'dev', 'virbr0', 'prio', '2', 'protocol', 'ip', 'parent', '1:', 'u32', 'match', 'ip', 'dport', '68', 'ffff', 'action', 'csum', 'ip', 'and', 'udp'];
+    // Kernels built without act_csum refuse the action; the same u32 filter (device, prio, protocol,
+    // parent, kind: what `tc filter del` identifies it by) stands in for it there.
+    if ((await inNs(ns, ['tc', ...filter])).code !== 0) await must(inNs(ns, ['tc', ...filter.slice(0, 16), 'classid', '1:2']), 'tc filter');
+    items.unshift({ layer: 'tc', args: filter.map((a) => (a === 'add' ? 'del' : a)) });
+    for (const cmd of libvirtCommands(readFileSync(join(casesDir, 'nat-default-linux.nftables'), 'utf8')).filter((c) => !c.includes('postroute_mangle'))) {
+      const r = await must(inNs(ns, ['sh', '-c', cmd]), cmd);
+      const w = cmd.split(/\s+/);
+      items.unshift({ layer: 'ipv4', args: ['delete', 'rule', w[4] ?? '', w[5] ?? '', w[6] ?? '', 'handle', /# handle (\d+)/.exec(r.stdout)?.[1] ?? ''] });
+    }
+    expect((await inNs(ns, ['tc', 'filter', 'show', 'dev', 'virbr0'])).stdout).toContain('pref 2 u32');
+    const dir = mkdtempSync(join(tmpdir(), 'vnetfw-adopt-'));
+    const st = join(dir, 'state');
+    const conf = writeConf(join(dir, 'network.conf'), 'nftables');
+    const file = join(dir, 'default.xml');
+    writeFileSync(file, statusXml('nftables', items));
+    const r = await vnet(ns, st, conf, ['--json', 'adopt', file]);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ name: 'default', backend: 'nftables', source: 'fwRemoval', rules: items.length, inSync: true });
+    writeConf(conf, 'iptables');
+    expect((await vnet(ns, st, conf, ['reconcile'])).code).toBe(0);
+    expect((await inNs(ns, ['tc', 'filter', 'show', 'dev', 'virbr0'])).stdout).toBe('');
+    expect(mentions(await canon(ns, 'nftables'), 'virbr0')).toEqual([]);
+    const tcRuns = (await logRecords(st)).filter((rec) => rec.type === 'command.intended' && JSON.stringify(rec).includes('"argv":["tc"'));
+    expect(tcRuns).toHaveLength(1);
+    expect((await vnet(ns, st, conf, ['stop', 'default'])).code).toBe(0);
+    expect(mentions(await canon(ns, 'iptables'), 'virbr0')).toEqual([]);
+    expect((await inNs(ns, [IP, 'link', 'show', 'virbr0'])).code).not.toBe(0);
+  });
+
+  // libvirt 10.3 and older saved no removal list: the rules are derived and looked up one by one.
+  it('libvirt <= 10.3: a status file without a removal list whose rules are not all there: adopted, the missing ones named, exit 3', async () => {
+    const ns = await nsNew('adopt');
+    await must(run([IP, '-n', ns, 'link', 'add', 'virbr0', 'type', 'bridge']), 'bridge');
+    await replay(ns, join(casesDir, 'base.iptables'));
+    const cmds = libvirtCommands(readFileSync(join(casesDir, 'nat-default-linux.iptables'), 'utf8'));
+    const dropped = cmds.filter((c) => c.includes('--destination-port 53'));
+    for (const cmd of cmds.filter((c) => !dropped.includes(c))) await must(inNs(ns, ['sh', '-c', cmd]), cmd);
+    const dir = mkdtempSync(join(tmpdir(), 'vnetfw-adopt-'));
+    const st = join(dir, 'state');
+    const conf = writeConf(join(dir, 'network.conf'), 'iptables');
+    const old = join(dir, 'default.xml');
+    writeFileSync(old, `<networkstatus>\n  <class_id bitmap='0-2'/>\n  <floor sum='0'/>\n${readFileSync(join(casesDir, 'nat-default.xml'), 'utf8')}</networkstatus>\n`);
+    const before = await canon(ns, 'iptables');
+    const r = await vnet(ns, st, conf, ['--json', 'adopt', old]);
+    expect(r.code, r.stderr).toBe(3);
+    const out = JSON.parse(r.stdout) as { source: string; rules: number; missing: string[]; inSync: boolean };
+    expect(out).toMatchObject({ source: 'derived', rules: cmds.length - dropped.length, inSync: false });
+    // libvirt's own text of each missing rule (program, no -w, --insert).
+    expect([...out.missing].sort()).toEqual(dropped.map((c) => c.replace(' -w ', ' ').replace(/ +/g, ' ').replace(/'/g, '')).sort());
+    expect(await canon(ns, 'iptables')).toBe(before);
+    expect((await vnet(ns, st, conf, ['verify'])).code).toBe(0);   // what was recorded is there
+    expect((await vnet(ns, st, conf, ['stop', 'default'])).code).toBe(0);
+    expect(mentions(await canon(ns, 'iptables'), 'virbr0')).toEqual([]);
   });
 });
