@@ -14,4 +14,5 @@ export { iptablesRestoreInput, nftScriptLine, NFT_BATCH_ARGV, parseNftEcho, rend
 export type { Batch } from './batch.js';
 export { escapeXml, formatFwRemovalXml, FwRemovalXmlError, fwRemovalFromStatusXml, parseFwRemovalXml } from './fwremoval-xml.js';
 export { iptablesCheckOf, iptablesSave, nftDeleteByHandle, nftListOwnTable } from './queries.js';
+export { isOwnObjectEvent, NFT_MONITOR_ARGV } from './monitor.js';
 export { checkLibvirtRemoval, nftRemovalTarget, RemovalShapeError, tcChecksumFilter } from './removal-shape.js';

@@ -1,0 +1,25 @@
+// `nft monitor`: the kernel's ruleset events as text, one per line (iptables-nft changes included:
+// they are nftables objects in tables named filter, nat, mangle). The daemon reacts only to events
+// about our objects: anything in our nftables tables, and iptables chains named LIBVIRT_*. Other
+// managers' tables (firewalld, Docker, a host's own `inet filter`) change often and are not ours
+// to check.
+import { NFT_TABLE } from './rules-nftables.js';
+
+export const NFT_MONITOR_ARGV: readonly string[] = ['nft', 'monitor'];
+
+const OWN_TABLES: ReadonlySet<string> = new Set([NFT_TABLE]);
+const OBJECTS: ReadonlySet<string> = new Set(['table', 'chain', 'rule', 'set', 'map', 'element', 'flowtable']);
+const VERBS: ReadonlySet<string> = new Set(['add', 'insert', 'replace', 'delete', 'destroy', 'create', 'flush']);
+
+// Does this `nft monitor` line report a change to one of our objects? Lines look like
+// `add rule ip libvirt_network guest_output iifname "virbr0" accept` or
+// `delete rule ip filter LIBVIRT_FWO handle 2`; `# new generation ...` lines and anything else
+// are not changes. A rule added elsewhere that jumps to one of our chains counts too (iptables'
+// jumps from FORWARD/INPUT/OUTPUT/POSTROUTING).
+export const isOwnObjectEvent = (line: string): boolean => {
+  const [verb, object, , table, chain] = line.trim().split(/\s+/);
+  if (verb === undefined || !VERBS.has(verb) || object === undefined || !OBJECTS.has(object)) return false;
+  if (table !== undefined && OWN_TABLES.has(table)) return true;
+  if (chain !== undefined && chain.startsWith('LIBVIRT_')) return true;
+  return object === 'rule' && /\b(jump|goto) LIBVIRT_\w+/.test(line);
+};

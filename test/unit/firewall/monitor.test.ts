@@ -1,0 +1,36 @@
+// Which `nft monitor` lines concern vnetfw's own objects. The lines are as nft 1.0.6 printed them
+// in a network namespace while nft and iptables-nft changed our tables and someone else's.
+import { describe, expect, it } from 'vitest';
+import { isOwnObjectEvent } from '../../../src/firewall/index.js';
+
+const OURS = [
+  'add table ip libvirt_network',
+  'add chain ip libvirt_network guest_output',
+  'add rule ip libvirt_network guest_output iifname "virbr0" accept',
+  'delete rule ip libvirt_network guest_output handle 2',
+  'delete chain ip6 libvirt_network guest_output',
+  'delete table ip libvirt_network',
+  'create chain ip filter LIBVIRT_FWO',
+  'add rule ip filter LIBVIRT_FWO iifname "virbr0" counter packets 0 bytes 0 accept',
+  'delete rule ip filter LIBVIRT_FWO handle 2',
+  'add rule ip filter FORWARD counter packets 0 bytes 0 jump LIBVIRT_FWO',
+  'delete chain ip filter LIBVIRT_FWO',
+];
+const NOT_OURS = [
+  '# new generation 8 by process 14935 (iptables)',
+  'add table inet hostfw',
+  'add chain inet hostfw c',
+  'add rule inet hostfw c accept',
+  'delete rule inet hostfw c handle 2',
+  'add table ip filter',
+  'add chain ip filter FORWARD { type filter hook forward priority filter; policy accept; }',
+  'add rule ip filter FORWARD counter packets 0 bytes 0 accept',
+  'delete rule ip filter DOCKER-USER handle 5',
+  'add rule ip nat POSTROUTING oifname "eth0" masquerade comment "libvirt_network"',
+  '',
+];
+
+describe('isOwnObjectEvent', () => {
+  it.each(OURS)('ours: %s', (line) => { expect(isOwnObjectEvent(line)).toBe(true); });
+  it.each(NOT_OURS)('not ours: %s', (line) => { expect(isOwnObjectEvent(line)).toBe(false); });
+});
