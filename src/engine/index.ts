@@ -6,4 +6,5 @@ export { runNetworkOp, runNetworkOps } from './runtime.js';
 export { withEngine } from './open.js';
 export { reconcile, recoverNamed, type ReconcileReport } from './reconcile.js';
 export { findDrift, repairDrift, type Drift } from './drift.js';
+export { checkAndRepair } from './repair.js';
 export { adoptFromLibvirt } from './adopt.js';

@@ -10,6 +10,8 @@ import { createJournal } from './journal.js';
 export interface OpenEngineOptions {
   stateDir: string;
   configPath: string;
+  // The configuration to use instead of reading configPath (the daemon keeps its last good one).
+  config?: NetConf;
   runner?: Runner;
   sysctl?: Sysctl;
   lockTimeoutMs?: number;
@@ -30,7 +32,7 @@ export const makeBackendResolver = (config: NetConf): (() => Backend) => {
 
 // Opens the state for writing (one writer at a time), loads network.conf, wires the real runner.
 export const withEngine = async <T>(opts: OpenEngineOptions, fn: (env: EngineEnv) => Promise<T>): Promise<T> => {
-  const config = await loadConfig(opts.configPath, opts.warn === undefined ? {} : { warn: opts.warn });
+  const config = opts.config ?? await loadConfig(opts.configPath, opts.warn === undefined ? {} : { warn: opts.warn });
   return withStore(opts.stateDir, async (store) => {
     const journal = createJournal(store);
     const env: EngineEnv = {

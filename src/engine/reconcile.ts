@@ -1,10 +1,12 @@
 import { defer, from, lastValueFrom, mergeMap, toArray } from 'rxjs';
 import type { Backend } from '../firewall/index.js';
 import type { NetworkStatus } from '../../state/index.js';
+import type { Drift } from './drift.js';
 import type { EngineEnv } from './env.js';
 import { openScope, removeMany } from './operations.js';
 import { interruptedNetworks, rollbackInFlight } from './recovery.js';
 import { networkStatus } from './registry.js';
+import { checkAndRepair } from './repair.js';
 import { runNetworkOps } from './runtime.js';
 import type { NetworkEvent } from '../../machines/index.js';
 import { errorMessage } from '../errors.js';
@@ -12,7 +14,9 @@ import { errorMessage } from '../errors.js';
 export type Desire = 'active' | 'stopped' | 'repair';
 
 export interface ReconcileAction { network: string; action: string; ok: boolean; error?: string }
-export interface ReconcileReport { recovered: string[]; actions: ReconcileAction[]; backend: Backend | null }
+// `drift`: what the kernel lacked or held beyond the log after the operations; each drifted
+// network's repair is one of `actions`.
+export interface ReconcileReport { recovered: string[]; actions: ReconcileAction[]; backend: Backend | null; drift: Drift[] }
 
 
 // What the interrupted operation was for: an interrupted start still means "should run".
@@ -96,7 +100,9 @@ const describeEvent = (e: NetworkEvent): string => {
 };
 
 // Recovery first, then every network driven to the configured backend, one operation per network
-// at a time and up to `concurrency` networks in parallel. Every decision is in the log.
+// at a time and up to `concurrency` networks in parallel; last, the kernel is checked against the
+// log and drift repaired, so that one reconcile converges whatever happened (a crash, a flush).
+// Every decision is in the log.
 export const reconcile = async (env: EngineEnv, opts: { concurrency?: number } = {}): Promise<ReconcileReport> => {
   const desires = await recoverInterrupted(env);
   const names = Object.keys(env.journal.store.state().networks).sort();
@@ -121,9 +127,12 @@ export const reconcile = async (env: EngineEnv, opts: { concurrency?: number } =
     else if (p !== null) events.push({ name, event: p });
   }
   const actions: ReconcileAction[] = [];
+  // Networks whose whole rule set this reconcile applied (and recorded) just now.
+  const fresh = new Set<string>();
   if (events.length > 0) {
     for (const r of await runNetworkOps(env, events)) {
       const ev = events.find((e) => e.name === r.name)?.event;
+      if (r.error === undefined && ev !== undefined && ev.type !== 'STOP') fresh.add(r.name);
       actions.push(r.error === undefined ? { network: r.name, action: ev === undefined ? 'done' : describeEvent(ev), ok: true } : { network: r.name, action: 'failed', ok: false, error: r.error });
     }
   }
@@ -138,6 +147,8 @@ export const reconcile = async (env: EngineEnv, opts: { concurrency?: number } =
     }), opts.concurrency ?? 4),
     toArray(),
   )));
+  const checked = await checkAndRepair(env, fresh);
+  actions.push(...checked.actions);
   await env.journal.flush();
-  return { recovered: [...desires.keys()], actions, backend: resolved };
+  return { recovered: [...desires.keys()], actions, backend: resolved, drift: checked.drift };
 };

@@ -1,0 +1,80 @@
+// reconcile converges the kernel too (FakeRunner, no root): rules someone flushed after the network
+// started are found and put back by a plain reconcile, recorded as `verify --repair` records them
+// (drift.found, a repair operation, drift.repaired); a converged host then needs nothing, and a
+// reconcile that has just applied every active network's rules reads nothing back.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { defaultConfig } from '../../../src/config/index.js';
+import { createJournal, defineNetwork, reconcile, runNetworkOp, type EngineEnv } from '../../../src/engine/index.js';
+import { FakeRunner } from '../../../src/exec/fake-runner.js';
+import type { Backend } from '../../../src/firewall/index.js';
+import type { Sysctl } from '../../../src/host/index.js';
+import { openStore, type LogRecord, type Store } from '../../../state/index.js';
+
+const casesDir = fileURLToPath(new URL('../../fixtures/cases/', import.meta.url));
+const sysctl: Sysctl = { read: () => Promise.resolve('1'), write: () => Promise.resolve('1') };
+const cleanup: Array<() => Promise<void>> = [];
+afterEach(async () => { for (const c of cleanup.splice(0)) await c(); });
+
+const world = async (backend: Backend): Promise<{ env: EngineEnv; fake: FakeRunner; store: Store; records: LogRecord[] }> => {
+  const dir = mkdtempSync(join(tmpdir(), 'vnetfw-reconcile-drift-'));
+  const store = await openStore(join(dir, 'state'));
+  cleanup.push(async () => { await store.close(); rmSync(dir, { recursive: true, force: true }); });
+  const records: LogRecord[] = [];
+  store.follow().subscribe((r) => records.push(r));
+  const journal = createJournal(store);
+  const fake = new FakeRunner();
+  const env: EngineEnv = { journal, runner: fake, sysctl, config: { ...defaultConfig(join(dir, 'c')), firewallBackend: backend }, backend: () => backend };
+  await defineNetwork(journal, join(casesDir, 'nat-default.xml'));
+  await runNetworkOp(env, 'default', { type: 'START', backend });
+  return { env, fake, store, records };
+};
+
+const FLUSH: Record<Backend, string[]> = {
+  nftables: ['nft', 'flush', 'chain', 'ip', 'libvirt_network', 'guest_output'],
+  iptables: ['iptables', '-w', '-F', 'LIBVIRT_FWO'],
+};
+
+describe('reconcile repairs drift', () => {
+  for (const be of ['nftables', 'iptables'] as const) {
+    it(`${be}: a flushed chain is found and put back by reconcile, and logged like verify --repair`, async () => {
+      const w = await world(be);
+      const started = w.fake.dump();
+      await w.fake.run({ argv: FLUSH[be] });
+      expect(w.fake.dump()).not.toBe(started);
+      const from = w.records.length;
+
+      const report = await reconcile(w.env);
+      expect(report.drift).toEqual([expect.objectContaining({ network: 'default', backend: be, foreign: [] })]);
+      expect(report.drift[0]?.missing).toHaveLength(2);
+      expect(report.actions).toEqual([{ network: 'default', action: 'repaired drift (2 missing, 0 foreign)', ok: true }]);
+      expect(w.fake.dump().replace(/handle \d+/g, '')).toBe(started.replace(/handle \d+/g, ''));
+      const types = w.records.slice(from).map((r) => r.type);
+      expect(types).toContain('drift.found');
+      expect(types.indexOf('drift.found')).toBeLessThan(types.indexOf('operation.started'));
+      expect(types.at(-1)).toBe('drift.repaired');
+      expect(w.store.state().networks.default?.state).toBe('active');
+
+      const again = await reconcile(w.env);
+      expect(again).toMatchObject({ actions: [], drift: [], recovered: [] });
+    });
+  }
+
+  it('a reconcile that applied every active network just now reads nothing back', async () => {
+    const w = await world('nftables');
+    w.env.backend = () => 'iptables';
+    w.env.config = { ...w.env.config, firewallBackend: 'iptables' };
+    const before = w.fake.calls.length;
+    const report = await reconcile(w.env);
+    expect(report.actions).toEqual([{ network: 'default', action: 'switched to iptables', ok: true }]);
+    const argvs = w.fake.calls.slice(before).map((c) => c.req.argv.join(' '));
+    const lastApply = argvs.length - 1 - [...argvs].reverse().findIndex((a) => a.startsWith('iptables-restore') || a.startsWith('ip6tables-restore'));
+    expect(lastApply).toBeLessThan(argvs.length);
+    // after the new rules went in, only the old ones were removed: nothing was read back
+    expect(argvs.slice(lastApply + 1).filter((a) => / list |-save$/.test(a))).toEqual([]);
+    expect(report.drift).toEqual([]);
+  });
+});
