@@ -72,6 +72,10 @@ const v1 = {
   'bridge.deleted': { scope: 'network', data: bridge },
   'host.sysctl': { scope: 'none', data: shape({ key: nonEmpty, value: str, 'previous?': str }) },
   'config.changed': { scope: 'none', data: shape({ backend, strategy: str, path: str }) },
+  // The daemon found network.conf invalid and went on with `using` (its last good configuration, the
+  // one recorded in the log, or none: drift repair only); config.restored when it is valid again.
+  'config.invalid': { scope: 'none', data: shape({ path: str, error: str, using: str }) },
+  'config.restored': { scope: 'none', data: shape({ path: str }) },
   'drift.found': { scope: 'none', data: shape({ missing: arrOf(str), foreign: arrOf(str) }) },
   'drift.repaired': { scope: 'none', data: none },
   'log.repaired': { scope: 'none', data: shape({ quarantine: str, bytes: nat, reason: str }) },

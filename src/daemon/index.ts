@@ -1,2 +1,4 @@
-export { runDaemon, type DaemonOptions } from './daemon.js';
+export { runDaemon, type DaemonOptions, type ReconcileAnswer } from './daemon.js';
+export type { CycleResult } from './cycle.js';
+export type { CycleOutcome, Job, TriggerKind } from './schedule.js';
 export { requestDaemon, serveSocket, socketPath, type DaemonRequest, type DaemonResponse } from './socket.js';

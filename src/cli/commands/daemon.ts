@@ -11,6 +11,8 @@ export const daemonCommand = command({
   description: [
     'Reconciles, then serves: reconciles again when network.conf or the definitions change and on',
     'SIGHUP; finds drift (nft monitor, plus a periodic check, default every 30 s) and repairs it.',
+    'An invalid network.conf is reported (stderr and the log) while the daemon goes on with the last',
+    'valid configuration.',
     'SIGTERM/SIGINT exit cleanly and leave every network up. Other vnetfw commands keep working:',
     'the daemon holds the state lock only while it works.',
   ].join('\n'),
@@ -28,6 +30,7 @@ export const daemonCommand = command({
     await runDaemon({
       stateDir: ctx.stateDir, configPath: ctx.configPath,
       say: (line) => { ctx.stdout.write(`${new Date().toISOString()} ${line}\n`); },
+      warn: (line) => { ctx.stderr.write(`vnetfw daemon: ${line}\n`); },
       checkEveryMs: Number.isFinite(every) && every > 0 ? every * 1000 : 30_000,
       useMonitor: options['no-monitor'] !== true,
     }, stop.signal);

@@ -58,6 +58,12 @@ export const summary = (r: LogRecord): string => {
       const d = r.data as D<'config.changed'>;
       return `backend ${d.backend}, ${d.strategy} (${d.path})`;
     }
+    case 'config.invalid': {
+      const d = r.data as D<'config.invalid'>;
+      return `${d.error} (daemon uses ${d.using})`;
+    }
+    case 'config.restored':
+      return `${(r.data as D<'config.restored'>).path} is valid again`;
     case 'drift.found': {
       const d = r.data as D<'drift.found'>;
       return `${d.missing.length} missing, ${d.foreign.length} foreign`;

@@ -1,0 +1,132 @@
+import { defaultConfig, type NetConf } from '../config/index.js';
+import { checkAndRepair, reconcile, withEngine, type Drift, type EngineEnv, type ReconcileReport } from '../engine/index.js';
+import type { Runner } from '../exec/types.js';
+import { openStore } from '../../state/index.js';
+import { createConfigKeeper, type ConfigKeeper } from './config-keeper.js';
+import type { Job, TriggerKind } from './schedule.js';
+
+// What one daemon cycle did: the unit the daemon reports (stdout, the socket, `onCycle` hooks
+// such as metrics).
+export interface CycleResult {
+  job: Job;
+  triggers: TriggerKind[];
+  startedAt: string;
+  durationMs: number;
+  report?: ReconcileReport;     // a reconcile cycle (drift and its repair are part of it)
+  drift: Drift[];               // drift found by this cycle
+  repaired: string[];           // networks repaired
+  failed: string[];             // networks an operation failed on
+  configError?: string;         // network.conf is invalid; the cycle used the last good one
+  error?: string;               // the cycle could not run (lock timeout, corrupt log, ...)
+}
+
+export interface CycleRunnerOptions {
+  stateDir: string;
+  configPath: string;
+  say: (line: string) => void;
+  warn: (line: string) => void;
+  runner?: Runner;
+  keeper?: ConfigKeeper;
+}
+
+export interface CycleRunner {
+  run(job: Job, triggers: readonly TriggerKind[]): Promise<CycleResult>;
+  // Has a record been written since the end of our last cycle (by another vnetfw process)?
+  logMoved(): Promise<boolean>;
+}
+
+const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+
+// The configuration recorded in the log (what the last reconcile applied), for a daemon that
+// starts with an invalid network.conf and no good reading of its own yet.
+const recordedConfig = async (stateDir: string, path: string): Promise<NetConf | null> => {
+  const store = await openStore(stateDir, { readonly: true });
+  try {
+    const cfg = store.state().config;
+    if (cfg === undefined) return null;
+    const strategy = cfg.strategy === 'remove-first' ? 'remove-first' : 'make-before-break';
+    return { ...defaultConfig(path), firewallBackend: cfg.backend, switchStrategy: strategy };
+  } finally {
+    await store.close();
+  }
+};
+
+export const createCycleRunner = (opts: CycleRunnerOptions): CycleRunner => {
+  const keeper = opts.keeper ?? createConfigKeeper(opts.configPath);
+  let lastOwnSeq = 0;
+
+  const work = async (env: EngineEnv, job: Job, out: CycleResult): Promise<void> => {
+    if (job === 'reconcile') {
+      const r = await reconcile(env);
+      out.report = r;
+      out.drift = r.drift;
+      for (const n of r.recovered) opts.say(`${n}: recovered an interrupted operation`);
+      for (const d of r.drift) opts.say(`${d.network}: drift on ${d.backend}: ${d.missing.length} missing, ${d.foreign.length} foreign`);
+      for (const a of r.actions) {
+        opts.say(`${a.network}: ${a.ok ? a.action : `FAILED: ${a.error ?? ''}`}`);
+        if (!a.ok) out.failed.push(a.network);
+        else if (a.action.startsWith('repaired')) out.repaired.push(a.network);
+      }
+      return;
+    }
+    const { drift, actions } = await checkAndRepair(env);
+    out.drift = drift;
+    for (const d of drift) opts.say(`${d.network}: drift on ${d.backend}: ${d.missing.length} missing, ${d.foreign.length} foreign`);
+    for (const a of actions) {
+      opts.say(`${a.network}: ${a.ok ? a.action : `FAILED: ${a.error ?? ''}`}`);
+      (a.ok ? out.repaired : out.failed).push(a.network);
+    }
+  };
+
+  return {
+    async run(job, triggers) {
+      const t0 = Date.now();
+      const out: CycleResult = { job, triggers: [...triggers], startedAt: new Date(t0).toISOString(), durationMs: 0, drift: [], repaired: [], failed: [] };
+      try {
+        const reading = await keeper.read();
+        let config = reading.config;
+        let using = 'its last good configuration';
+        if (reading.error !== null && config === null) {
+          config = await recordedConfig(opts.stateDir, opts.configPath);
+          using = config === null ? 'no configuration: drift repair only' : 'the configuration recorded in the log';
+        }
+        if (reading.error !== null) {
+          out.configError = reading.error;
+          opts.warn(`${reading.error} (the daemon goes on with ${using})`);
+        }
+        if (reading.restored) opts.warn(`${opts.configPath} is valid again`);
+        // With no configuration at all, only what needs none: drift repair of what is recorded.
+        const effectiveJob: Job = config === null ? 'drift' : job;
+        await withEngine({
+          stateDir: opts.stateDir, configPath: opts.configPath, config: config ?? defaultConfig(opts.configPath),
+          ...(opts.runner === undefined ? {} : { runner: opts.runner }),
+        }, async (env) => {
+          if (reading.error !== null && reading.firstSeen) {
+            env.journal.note({ type: 'config.invalid', data: { path: opts.configPath, error: reading.error, using } });
+          }
+          if (reading.restored) env.journal.note({ type: 'config.restored', data: { path: opts.configPath } });
+          await work(env, effectiveJob, out);
+          if (effectiveJob !== job) out.error = `not reconciled: ${reading.error ?? ''}`;
+          await env.journal.flush();
+          // A snapshot at the end of every cycle that wrote something: the next cycle's open then
+          // reads one file instead of folding (and hash-checking) this cycle's records again.
+          if (env.journal.store.state().seq > lastOwnSeq) await env.journal.store.snapshot();
+          lastOwnSeq = env.journal.store.state().seq;
+        });
+      } catch (err) {
+        out.error = message(err);
+        opts.say(`${job} failed: ${out.error}`);
+      }
+      out.durationMs = Date.now() - t0;
+      return out;
+    },
+    async logMoved() {
+      const store = await openStore(opts.stateDir, { readonly: true });
+      try {
+        return store.state().seq > lastOwnSeq;
+      } finally {
+        await store.close();
+      }
+    },
+  };
+};
