@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../../src/config/index.js';
 import { createJournal, defineNetwork, reconcile, runNetworkOp, type EngineEnv } from '../../../src/engine/index.js';
-import { FakeRunner } from '../../../src/exec/fake-runner.js';
+import { FakeRunner } from '../../doubles/fake-runner.js';
 import type { Backend } from '../../../src/firewall/index.js';
 import type { Sysctl } from '../../../src/host/index.js';
 import { openStore, type LogRecord, type Store } from '../../../state/index.js';
