@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig, type NetConf } from '../config/index.js';
+import { ConfigError, loadConfig, type LoadConfigOptions, type NetConf } from '../config/index.js';
 
 // network.conf as the daemon sees it: read again at every cycle; when it turns invalid the daemon
 // keeps working with the last configuration that was valid (a typo in the file must not stop drift
@@ -12,13 +12,22 @@ export interface ConfigReading {
 
 export interface ConfigKeeper { read(): Promise<ConfigReading> }
 
-export const createConfigKeeper = (path: string, load: (p: string) => Promise<NetConf> = loadConfig): ConfigKeeper => {
+// The file's warnings (unknown keys, sections, ...) go to `warn` when they differ from the previous
+// reading's, not at every cycle.
+export const createConfigKeeper = (
+  path: string, warn: (line: string) => void = () => undefined,
+  load: (p: string, o: LoadConfigOptions) => Promise<NetConf> = loadConfig,
+): ConfigKeeper => {
   let lastGood: NetConf | null = null;
   let lastError: string | null = null;
+  let lastWarnings = '';
   return {
     async read() {
+      const warnings: string[] = [];
       try {
-        lastGood = await load(path);
+        lastGood = await load(path, { warn: (w) => { warnings.push(w); } });
+        if (warnings.join('\n') !== lastWarnings) for (const w of warnings) warn(`warning: ${w}`);
+        lastWarnings = warnings.join('\n');
         const restored = lastError !== null;
         lastError = null;
         return { config: lastGood, error: null, firstSeen: false, restored };

@@ -52,7 +52,7 @@ const recordedConfig = async (stateDir: string, path: string): Promise<NetConf |
 };
 
 export const createCycleRunner = (opts: CycleRunnerOptions): CycleRunner => {
-  const keeper = opts.keeper ?? createConfigKeeper(opts.configPath);
+  const keeper = opts.keeper ?? createConfigKeeper(opts.configPath, opts.warn);
   let lastOwnSeq = 0;
 
   const work = async (env: EngineEnv, job: Job, out: CycleResult): Promise<void> => {

@@ -34,6 +34,25 @@ describe('createConfigKeeper', () => {
     expect(await keeper.read()).toMatchObject({ restored: false });
   });
 
+  it('passes the file\'s warnings on when they change, not at every reading', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vnetfw-keeper-'));
+    dirs.push(dir);
+    const path = join(dir, 'network.conf');
+    const warned: string[] = [];
+    const keeper = createConfigKeeper(path, (w) => warned.push(w));
+    writeFileSync(path, 'firewall_backend = "nftables"\nfirewall_backend = "iptables"\n');
+    expect(await keeper.read()).toMatchObject({ config: { firewallBackend: 'iptables' }, error: null });
+    expect(warned).toHaveLength(1);
+    expect(warned[0]).toMatch(/^warning: .*network\.conf.*duplicate key 'firewall_backend'/);
+    await keeper.read();
+    expect(warned).toHaveLength(1);
+    writeFileSync(path, 'firewall_backend = "iptables"\n');
+    await keeper.read();
+    writeFileSync(path, 'firewall_backend = "nftables"\nfirewall_backend = "iptables"\n');
+    await keeper.read();
+    expect(warned).toHaveLength(2);
+  });
+
   it('has no configuration to keep when the first reading is already invalid', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'vnetfw-keeper-'));
     dirs.push(dir);
