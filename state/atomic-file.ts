@@ -10,7 +10,7 @@ export const DIR_MODE = 0o700;
 let counter = 0;
 
 export const fsyncDir = (dir: string): void => {
-  const fd = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY);
+  const fd = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
   try { fsyncSync(fd); } finally { closeSync(fd); }
 };
 
@@ -23,7 +23,7 @@ export const writeFileAtomicSync = (path: string, data: string | Uint8Array, mod
   const tmp = join(dir, `.${basename(path)}.${process.pid}.${++counter}.tmp`);
   const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
   // O_EXCL: never follow or reuse a file someone planted at the temp name.
-  const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, mode);
+  const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode);
   try {
     writeAllSync(fd, buf);
     fsyncSync(fd);

@@ -1,7 +1,8 @@
 import { VnetfwError } from '../src/errors.js';
 
-// Everything the state layer can refuse. All are exit code 1 (the operation failed): a tampered
-// log or a busy state directory is not the user's typo.
+// Everything the state layer can refuse. Exit code 1 (the operation failed): a tampered log or a
+// busy state directory is not the user's typo; exit 2 for a state directory that is not safe to
+// use (the user's set-up must change).
 export type StateErrorCode =
   | 'ETAMPER'   // a record in the middle of the log fails its hash chain
   | 'ELOCKED'   // another process holds the writer lock
@@ -9,14 +10,15 @@ export type StateErrorCode =
   | 'EREADONLY' // append() on a store opened read-only
   | 'ECLOSED'   // the store was closed
   | 'EBROKEN'   // a write failed half-way and could not be undone; reopen to repair
+  | 'EUNSAFE'   // the state directory (or something in it) is a symlink, not root's, or writable by others
   | 'EIO';
 
 export class StateError extends VnetfwError {
   declare readonly code: StateErrorCode;
   readonly seq: number | undefined;
 
-  constructor(code: StateErrorCode, message: string, options: { seq?: number; cause?: unknown } = {}) {
-    super(code, message, { exitCode: 1, cause: options.cause });
+  constructor(code: StateErrorCode, message: string, options: { seq?: number; cause?: unknown; exitCode?: 1 | 2 } = {}) {
+    super(code, message, { exitCode: options.exitCode ?? 1, cause: options.cause });
     this.name = 'StateError';
     this.seq = options.seq;
   }

@@ -16,6 +16,7 @@ export {
   type Store, type OpenOptions,
 } from './log-store.js';
 export { quarantineDir } from './layout.js';
+export { checkStateDir } from './secure-dir.js';
 export { withStore, type WithStoreOptions } from './with-store.js';
 export { verifyLog, scanLog, TamperError, type VerifyResult, type TornTail, type Position } from './replay.js';
 export { listSegments, segmentPath, logDir, readLines, type Line } from './segments.js';

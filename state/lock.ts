@@ -1,10 +1,11 @@
 // The one-writer rule: <stateDir>/lock is created with O_EXCL and holds the owner's pid and its
 // process start time (so a recycled pid is not mistaken for the owner). A lock whose owner is gone
 // is stale and is taken over; the caller records that in the log.
-import { closeSync, constants, fsyncSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, fsyncSync, lstatSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FILE_MODE, writeAllSync } from './atomic-file.js';
 import { StateError } from './errors.js';
+import { readFileNoFollow } from './secure-dir.js';
 
 export interface Lock {
   readonly path: string;
@@ -35,7 +36,7 @@ const isAlive = (pid: number, start: string): boolean => {
 
 const readOwner = (path: string): { pid: number; start: string } | undefined => {
   try {
-    const [pid = '', start = ''] = readFileSync(path, 'utf8').split('\n');
+    const [pid = '', start = ''] = readFileNoFollow(path).split('\n');
     return /^\d+$/.test(pid) ? { pid: Number(pid), start } : { pid: 0, start: '' };
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
@@ -44,7 +45,7 @@ const readOwner = (path: string): { pid: number; start: string } | undefined => 
 };
 
 const mtimeOf = (path: string): number => {
-  try { return statSync(path).mtimeMs; } catch { return 0; }
+  try { return lstatSync(path).mtimeMs; } catch { return 0; }
 };
 
 const busy = (stateDir: string, pid: number): StateError =>
@@ -57,7 +58,7 @@ export const acquireLock = (stateDir: string): Lock => {
   for (let attempt = 0; attempt < 5; attempt++) {
     let fd: number;
     try {
-      fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, FILE_MODE);
+      fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, FILE_MODE);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const owner = readOwner(path);

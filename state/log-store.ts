@@ -4,6 +4,7 @@
 import { closeSync, constants, fstatSync, ftruncateSync, fsyncSync, openSync } from 'node:fs';
 import { Observable, share, Subject } from 'rxjs';
 import { createSegment, prepareDirs, quarantineTornTail } from './layout.js';
+import { checkStateDir, NOFOLLOW } from './secure-dir.js';
 import { StateError } from './errors.js';
 import { checkEvent, event, type NewEvent, normalizeEvent, RECORD_VERSION } from './events.js';
 import { type FileIo, nodeIo } from './file-io.js';
@@ -89,7 +90,7 @@ class LogStore implements Store {
     const segments = listSegments(this.stateDir);
     const current = segments.at(-1) ?? 1;
     if (segments.length === 0) createSegment(this.stateDir, current);
-    this.fd = openSync(segmentPath(this.stateDir, current), constants.O_RDWR);
+    this.fd = openSync(segmentPath(this.stateDir, current), constants.O_RDWR | NOFOLLOW);
     this.end = { segment: current, offset: fstatSync(this.fd).size };
     if (pending.length > 0) await this.append(pending);
     if (this.st.seq - this.snapSeq >= this.snapshotEvery) await this.snapshot();
@@ -147,7 +148,7 @@ class LogStore implements Store {
       this.fd = -1;
       const next = this.end.segment + 1;
       createSegment(this.stateDir, next);
-      this.fd = openSync(segmentPath(this.stateDir, next), constants.O_RDWR);
+      this.fd = openSync(segmentPath(this.stateDir, next), constants.O_RDWR | NOFOLLOW);
       this.end = { segment: next, offset: 0 };
     }
     const start = this.end.offset;
@@ -257,6 +258,8 @@ export const openStore = async (stateDir: string, opts: OpenOptions = {}): Promi
   if (opts.readonly !== true) {
     prepareDirs(stateDir);
     lock = acquireLock(stateDir);
+  } else {
+    checkStateDir(stateDir);
   }
   const store = new LogStore(stateDir, opts, lock);
   try {

@@ -1,6 +1,6 @@
 // Segment files: <stateDir>/log/000001.jsonl, 000002.jsonl, ... Old segments are never rewritten;
 // only the last one grows (or, after a crash, loses its torn tail).
-import { closeSync, existsSync, openSync, readdirSync, readSync } from 'node:fs';
+import { closeSync, constants, existsSync, openSync, readdirSync, readSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -24,7 +24,7 @@ export const listSegments = (stateDir: string): number[] => {
 // The seq of a segment's first record, read from its first line only (the per-segment index that
 // lets records({fromSeq}) skip whole segments). undefined for an empty or unreadable segment.
 export const firstSeqOf = (stateDir: string, n: number): number | undefined => {
-  const fd = openSync(segmentPath(stateDir, n), 'r');
+  const fd = openSync(segmentPath(stateDir, n), constants.O_RDONLY | constants.O_NOFOLLOW);
   try {
     const buf = Buffer.alloc(4096);
     let text = '';
@@ -52,7 +52,7 @@ export interface Line { segment: number; offset: number; text: string; bytes: nu
 export async function* readLines(
   stateDir: string, segment: number, from = 0, until = Infinity,
 ): AsyncGenerator<Line, { restOffset: number; rest: Buffer }> {
-  const fh = await open(segmentPath(stateDir, segment), 'r');
+  const fh = await open(segmentPath(stateDir, segment), constants.O_RDONLY | constants.O_NOFOLLOW);
   try {
     const chunk = Buffer.alloc(1 << 20);
     let carry: Buffer = Buffer.alloc(0);

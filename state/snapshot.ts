@@ -2,7 +2,7 @@
 // <stateDir>/snapshots/<seq>.json holds the state, the (seq, hash) of the record it covers, and
 // where that record's line starts (segment + byte offset) — the index that lets open seek straight
 // to the tail. A snapshot is only trusted if that line is still there with that seq and hash.
-import { existsSync, readdirSync, readFileSync, unlinkSync } from 'node:fs';
+import { existsSync, readdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureDir, writeFileAtomicSync } from './atomic-file.js';
 import { canonicalJson, isHash, sha256Hex } from './hash.js';
@@ -10,6 +10,7 @@ import type { ProjectionState } from './projection.js';
 import { decodeLine } from './record.js';
 import type { Position } from './replay.js';
 import { readLines } from './segments.js';
+import { readFileNoFollow } from './secure-dir.js';
 
 export const SNAPSHOT_VERSION = 1;
 export const KEEP_SNAPSHOTS = 2;
@@ -49,7 +50,7 @@ export const writeSnapshot = (stateDir: string, state: ProjectionState, at: Posi
 
 const readSnapshot = (stateDir: string, seq: number): Snapshot | undefined => {
   try {
-    const s = JSON.parse(readFileSync(join(snapshotDir(stateDir), `${seq}.json`), 'utf8')) as Snapshot;
+    const s = JSON.parse(readFileNoFollow(join(snapshotDir(stateDir), `${seq}.json`))) as Snapshot;
     const { check, ...body } = s;
     if (s.v !== SNAPSHOT_VERSION || s.seq !== seq || !isHash(s.hash) || s.state?.seq !== seq || s.state.hash !== s.hash) return undefined;
     if (!Number.isSafeInteger(s.at?.segment) || !Number.isSafeInteger(s.at?.offset)) return undefined;

@@ -2,12 +2,12 @@
 // XML edges, a state directory someone else could write) is refused with exit 2 and one line, and
 // the host's own firewall (a namespace with its own nftables table, iptables policy and rules)
 // stays byte for byte what it was, links included.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { netnsSkipReason } from './helpers/index.js';
-import { cliBuilt, dumpAll, inNs, IP, must, nsDelAll, nsNew, run, vnet, writeConf, type Res } from '../fixtures/oracle/kernel.js';
+import { casesDir, cliBuilt, dumpAll, inNs, IP, must, nsDelAll, nsNew, run, vnet, writeConf, type Res } from '../fixtures/oracle/kernel.js';
 
 const skip = netnsSkipReason ?? (cliBuilt ? undefined : 'dist/ is not built (npm test builds it)');
 
@@ -85,6 +85,33 @@ describe.skipIf(skip !== undefined)(`hardening: refusals leave the host untouche
       const fifo = join(tmp, 'fifo.xml');
       await must(run(['mkfifo', fifo]), 'mkfifo');
       expectOneLine(await refusedUntouched(() => ['define', fifo]), 2, `vnetfw: ${fifo}: is a FIFO: only a regular file is read`);
+    });
+  });
+
+  describe('state directory someone else could write', () => {
+    const msg = (dir: string, what: string): string =>
+      `vnetfw: state directory ${dir}: ${what}: refused (it must be a real directory owned by root and writable only by root)`;
+    it('log -> another directory: define, start and reconcile refused; the other directory untouched', async () => {
+      const victim = join(tmp, 'victim');
+      mkdirSync(victim, { mode: 0o755 });
+      writeFileSync(join(victim, 'keep'), 'x');
+      const view = (): string => `${statSync(victim).mode.toString(8)} ${readdirSync(victim).join(',')}`;
+      const before = view();
+      const state = join(tmp, 'state-link');
+      mkdirSync(state, { mode: 0o700 });
+      symlinkSync(victim, join(state, 'log'));
+      const what = `${join(state, 'log')} is a symlink`;
+      expectOneLine(await refusedUntouched(() => ['define', join(casesDir, 'nat-default.xml')], state), 2, msg(state, what));
+      expectOneLine(await refusedUntouched(() => ['start', 'default'], state), 2, msg(state, what));
+      expectOneLine(await refusedUntouched(() => ['reconcile'], state), 2, msg(state, what));
+      expect(view()).toBe(before);
+    });
+    it('owned by another user: refused before anything is created in it', async () => {
+      const state = join(tmp, 'state-other');
+      mkdirSync(state, { mode: 0o700 });
+      chownSync(state, 4321, 4321);
+      expectOneLine(await refusedUntouched(() => ['define', join(casesDir, 'nat-default.xml')], state), 2, msg(state, 'it is owned by uid 4321, not root'));
+      expect(readdirSync(state)).toEqual([]);
     });
   });
 });

@@ -1,5 +1,6 @@
 import type { ReconcileAnswer } from '../../daemon/index.js';
 import type { ReconcileReport } from '../../engine/index.js';
+import { checkStateDir } from '../../../state/index.js';
 import { loadDaemon, loadEngine } from '../lazy.js';
 import { command } from '../spec.js';
 
@@ -15,7 +16,9 @@ export const reconcileCommand = command({
   ].join('\n'),
   run: async (_inv, ctx) => {
     const [{ EngineError, reconcile, withEngine }, { requestDaemon }] = await Promise.all([loadEngine(), loadDaemon()]);
-    // A running daemon does the work (no second writer, no process start-up on its side).
+    // A running daemon does the work (no second writer, no process start-up on its side). Its
+    // socket is in the state directory: one someone else could write is not asked anything.
+    checkStateDir(ctx.stateDir);
     const viaDaemon = await requestDaemon(ctx.stateDir, { cmd: 'reconcile' }).then((r) => r as ReconcileAnswer, () => null);
     if (viaDaemon !== null && 'error' in viaDaemon) throw new EngineError('EOPFAILED', `reconcile (through the daemon): ${viaDaemon.error}`);
     // The daemon reconciled with its last good configuration; the file at fault is bad input (exit 2).
