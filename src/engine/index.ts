@@ -8,3 +8,4 @@ export { reconcile, recoverNamed, type ReconcileReport } from './reconcile.js';
 export { findDrift, repairDrift, type Drift } from './drift.js';
 export { checkAndRepair } from './repair.js';
 export { adoptFromLibvirt } from './adopt.js';
+export { doctorNetworks, type DoctorReport } from './doctor.js';

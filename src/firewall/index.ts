@@ -15,4 +15,6 @@ export type { Batch } from './batch.js';
 export { escapeXml, formatFwRemovalXml, FwRemovalXmlError, fwRemovalFromStatusXml, parseFwRemovalXml } from './fwremoval-xml.js';
 export { iptablesCheckOf, iptablesSave, nftDeleteByHandle, nftListOwnTable } from './queries.js';
 export { isOwnObjectEvent, NFT_MONITOR_ARGV } from './monitor.js';
+// what `doctor` reads of the host firewall (every table, not only ours)
+export { iptablesVariantSave, nftListRulesetJson } from './queries.js';
 export { checkLibvirtRemoval, nftRemovalTarget, RemovalShapeError, tcChecksumFilter } from './removal-shape.js';

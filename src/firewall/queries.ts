@@ -18,3 +18,11 @@ export const nftDeleteByHandle = (family: 'ip' | 'ip6', chain: string, handle: n
 // `iptables -C` for a rule known by its recorded removal (`--delete` becomes `--check`), as argv.
 export const iptablesCheckOf = (removal: FwCommand): string[] =>
   [removal.program, '-w', ...removal.args.map((a) => (a === '--delete' ? '--check' : a))];
+
+// The whole ruleset as JSON, every table (ours, iptables-nft's, other programs'): what `doctor` reads.
+export const nftListRulesetJson = (): string[] => ['nft', '-j', 'list', 'ruleset'];
+
+// An iptables variant's own view of its tables: `nft` for iptables-nft (whose xt matches nft's
+// JSON names but does not show), `legacy` for iptables-legacy's tables, which nft cannot see.
+export const iptablesVariantSave = (family: IpFamily, variant: 'nft' | 'legacy'): string[] =>
+  [`${family === 'ipv4' ? 'iptables' : 'ip6tables'}-${variant}-save`];

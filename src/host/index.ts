@@ -4,3 +4,4 @@ export {
 export type { LinkInfo } from './bridge.js';
 export { forwardingSysctls, createSysctl, SysctlError } from './sysctl.js';
 export type { Sysctl, SysctlSetting } from './sysctl.js';
+export { defaultRouteQuery, parseDefaultRouteDevs } from './routes.js';

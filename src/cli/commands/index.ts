@@ -4,6 +4,7 @@ import { completionCommand } from './completion.js';
 import { daemonCommand } from './daemon.js';
 import { defineCommand } from './define.js';
 import { demoCommand } from './demo.js';
+import { doctorCommand } from './doctor.js';
 import { helpCommand } from './help.js';
 import { startCommand, stopCommand } from './lifecycle.js';
 import { logCommand } from './log.js';
@@ -17,5 +18,5 @@ import { verifyCommand } from './verify.js';
 // `command({...})` (src/cli/spec.ts): parsing, --help and completion follow from it.
 export const commands: Command[] = [
   defineCommand, undefineCommand, startCommand, stopCommand, listCommand, statusCommand, planCommand, reconcileCommand,
-  verifyCommand, daemonCommand, adoptCommand, logCommand, demoCommand, completionCommand, helpCommand,
+  verifyCommand, doctorCommand, daemonCommand, adoptCommand, logCommand, demoCommand, completionCommand, helpCommand,
 ];

@@ -1,4 +1,7 @@
-import { VnetfwError } from '../../errors.js';
+import { isVnetfwError, VnetfwError } from '../../errors.js';
+import { findingJson } from '../../doctor/index.js';
+import type { CliContext } from '../context.js';
+import { loadEngine } from '../lazy.js';
 import { openStore, type NetworkStatus } from '../../../state/index.js';
 import { command } from '../spec.js';
 
@@ -26,16 +29,35 @@ export const readNetworks = async (stateDir: string): Promise<NetworkStatus[]> =
   }
 };
 
+// blockedBy: what `vnetfw doctor NAME` finds. Reading the kernel is a logged program run, so only
+// an active network's status takes the writer lock (briefly), and only with --json. The status
+// itself must not fail because the host firewall could not be read: blockedBy is then null and
+// blockedByError says why.
+const blockedByOf = async (ctx: CliContext, name: string): Promise<{ blockedBy: Record<string, unknown>[] | null; blockedByError?: string }> => {
+  const { doctorNetworks, withEngine } = await loadEngine();
+  try {
+    const [report] = await withEngine({ stateDir: ctx.stateDir, configPath: ctx.configPath }, (env) => doctorNetworks(env, [name]));
+    return { blockedBy: (report?.findings ?? []).map(findingJson) };
+  } catch (e) {
+    if (!isVnetfwError(e)) throw e;
+    return { blockedBy: null, blockedByError: e.message };
+  }
+};
+
 export const statusCommand = command({
   name: 'status',
   summary: 'one network\'s state, backend and bridge',
   args: [{ name: 'NAME', complete: 'network' }],
-  description: 'Shows one network. With --json: an object with name, state, backend, bridge and more.',
+  description: 'Shows one network. With --json: an object with name, state, backend, bridge and more, and blockedBy:\nfor an active network, what `vnetfw doctor NAME` finds (one object per finding; empty otherwise).',
   run: async ({ args: [name = ''] }, ctx) => {
     const st = (await readNetworks(ctx.stateDir)).find((n) => n.name === name);
     if (st === undefined) throw new VnetfwError('ENONET', `network '${name}' is not defined`, { exitCode: 2 });
     const o = statusObject(st);
-    if (ctx.json) { ctx.stdout.write(`${JSON.stringify(o)}\n`); return 0; }
+    if (ctx.json) {
+      const blocked = st.state === 'active' ? await blockedByOf(ctx, name) : { blockedBy: [] };
+      ctx.stdout.write(`${JSON.stringify({ ...o, ...blocked })}\n`);
+      return 0;
+    }
     ctx.stdout.write([
       `name:     ${st.name}`, `state:    ${st.state}`, `backend:  ${st.backend ?? '-'}`,
       `bridge:   ${st.bridge}${st.bridgeCreated ? ' (created by vnetfw)' : ''}`, `forward:  ${String(o.forward)}`,
