@@ -1,7 +1,7 @@
 // Crash-safe whole-file writes: after a crash the path holds either the old or the new content,
 // never a mix. Temp file in the same directory (rename is only atomic within a file system),
 // fsync the data, rename over the target, fsync the directory so the rename itself is durable.
-import { closeSync, constants, fsyncSync, mkdirSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, fchmodSync, fsyncSync, mkdirSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 export const FILE_MODE = 0o600;
@@ -25,6 +25,7 @@ export const writeFileAtomicSync = (path: string, data: string | Uint8Array, mod
   // O_EXCL: never follow or reuse a file someone planted at the temp name.
   const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode);
   try {
+    fchmodSync(fd, mode);   // exactly `mode`, whatever the umask (a unit's UMask=0077, say)
     writeAllSync(fd, buf);
     fsyncSync(fd);
   } catch (err) {

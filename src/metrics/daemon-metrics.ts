@@ -1,0 +1,78 @@
+// The daemon's metrics: fed by the event log (everything any vnetfw process recorded since the
+// daemon started) and by the daemon's cycle outcomes (when it last checked successfully).
+// Rendered for the socket (`vnetfw metrics`) and, after every cycle, into node_exporter's textfile
+// directory when one is given.
+import { applyRecord, emptyMemory } from './fold.js';
+import { openLogTail } from './log-tail.js';
+import { createFamilies } from './registry.js';
+import { checkTextfileDir, writeTextfile } from './textfile.js';
+
+// What the metrics need of a daemon cycle.
+export interface CycleSummary { job: string; error?: string | undefined }
+
+export interface DaemonMetricsOptions {
+  stateDir: string;
+  version: string;
+  textfileDir?: string;       // node_exporter's textfile directory: rewritten after every cycle
+  now?: () => number;         // ms
+}
+
+export interface DaemonMetrics {
+  cycle(c: CycleSummary): Promise<void>;
+  render(): Promise<string>;
+}
+
+export const createDaemonMetrics = async (opts: DaemonMetricsOptions): Promise<DaemonMetrics> => {
+  const textfile = opts.textfileDir === undefined ? undefined : checkTextfileDir(opts.textfileDir);
+  const now = opts.now ?? Date.now;
+  let lastOk: number | null = null;
+  const m = createFamilies(() => (lastOk === null ? null : (now() - lastOk) / 1000));
+  m.startTime.set(Math.floor(now() / 1000));
+  m.buildInfo.set({ version: opts.version }, 1);
+  const mem = emptyMemory();
+  const tail = await openLogTail(opts.stateDir);
+  const seen = new Set<string>();   // state|backend pairs once shown: they go to 0, not away
+
+  const refresh = async (): Promise<void> => {
+    await tail.read((r) => { applyRecord(m, mem, r); });
+    const st = tail.state();
+    const counts = new Map<string, number>([...seen].map((k) => [k, 0]));
+    for (const n of Object.values(st.networks)) {
+      const k = `${n.state}\u0000${n.backend ?? 'none'}`;
+      counts.set(k, (counts.get(k) ?? 0) + 1);
+    }
+    for (const [k, v] of counts) {
+      seen.add(k);
+      const [state = '', backend = ''] = k.split('\u0000');
+      m.networks.set({ state, backend }, v);
+    }
+    m.logLastSeq.set(st.seq);
+    m.logBytes.set(tail.bytes());
+  };
+
+  // One look at the log at a time: a socket request may arrive while a cycle's update runs.
+  let chain: Promise<unknown> = Promise.resolve();
+  const serial = <T>(f: () => Promise<T>): Promise<T> => {
+    const p = chain.then(f, f);
+    chain = p.catch(() => undefined);
+    return p;
+  };
+
+  await refresh();
+  return {
+    cycle: (c) => serial(async () => {
+      const ok = c.error === undefined;
+      m.cycles.inc({ job: c.job, result: ok ? 'ok' : 'error' });
+      if (ok) {
+        lastOk = now();
+        m.lastCheckSuccess.set(lastOk / 1000);
+      }
+      await refresh();
+      if (textfile !== undefined) writeTextfile(textfile, await m.registry.metrics());
+    }),
+    render: () => serial(async () => {
+      await refresh();
+      return m.registry.metrics();
+    }),
+  };
+};
