@@ -20,6 +20,8 @@ export interface DaemonMetricsOptions {
 export interface DaemonMetrics {
   cycle(c: CycleSummary): Promise<void>;
   render(): Promise<string>;
+  // The networks as of the last look at the log (for systemd's STATUS=).
+  networks(): { total: number; byState: Record<string, number> };
 }
 
 export const createDaemonMetrics = async (opts: DaemonMetricsOptions): Promise<DaemonMetrics> => {
@@ -74,5 +76,11 @@ export const createDaemonMetrics = async (opts: DaemonMetricsOptions): Promise<D
       await refresh();
       return m.registry.metrics();
     }),
+    networks: () => {
+      const all = Object.values(tail.state().networks);
+      const byState: Record<string, number> = {};
+      for (const n of all) byState[n.state] = (byState[n.state] ?? 0) + 1;
+      return { total: all.length, byState };
+    },
   };
 };

@@ -1,0 +1,3 @@
+export { formatLine, toJournal, type Level } from './journal.js';
+export { createNotifier, type Notifier } from './notify.js';
+export { createReadiness, statusText, type NetworkCounts, type Readiness } from './readiness.js';
