@@ -1,20 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { isVnetfwError } from '../errors.js';
 import type { CliContext } from './context.js';
 import { helpText } from './help.js';
 import { parseCommandLine } from './parse.js';
 import { program } from './program.js';
-
-// The package.json above this file: src/cli/ in a checkout, dist/src/cli/ when built.
-const version = (): string => {
-  for (const up of ['../../', '../../../', '../']) {
-    try {
-      const pkg = JSON.parse(readFileSync(new URL(`${up}package.json`, import.meta.url), 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === 'vnetfw' && typeof pkg.version === 'string') return pkg.version;
-    } catch { /* not there: look one level further */ }
-  }
-  return 'unknown';
-};
+import { version } from './version.js';
 
 type Io = { stdout?: NodeJS.WritableStream; stderr?: NodeJS.WritableStream };
 

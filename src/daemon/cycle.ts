@@ -25,6 +25,7 @@ export interface CycleRunnerOptions {
   configPath: string;
   say: (line: string) => void;
   warn: (line: string) => void;
+  error?: (line: string) => void;    // default: say
   runner?: Runner;
   keeper?: ConfigKeeper;
 }
@@ -54,6 +55,7 @@ const recordedConfig = async (stateDir: string, path: string): Promise<NetConf |
 export const createCycleRunner = (opts: CycleRunnerOptions): CycleRunner => {
   const keeper = opts.keeper ?? createConfigKeeper(opts.configPath, opts.warn);
   let lastOwnSeq = 0;
+  const fail = opts.error ?? opts.say;
 
   const work = async (env: EngineEnv, job: Job, out: CycleResult): Promise<void> => {
     if (job === 'reconcile') {
@@ -61,9 +63,9 @@ export const createCycleRunner = (opts: CycleRunnerOptions): CycleRunner => {
       out.report = r;
       out.drift = r.drift;
       for (const n of r.recovered) opts.say(`${n}: recovered an interrupted operation`);
-      for (const d of r.drift) opts.say(`${d.network}: drift on ${d.backend}: ${d.missing.length} missing, ${d.foreign.length} foreign`);
+      for (const d of r.drift) opts.warn(`${d.network}: drift on ${d.backend}: ${d.missing.length} missing, ${d.foreign.length} foreign`);
       for (const a of r.actions) {
-        opts.say(`${a.network}: ${a.ok ? a.action : `FAILED: ${a.error ?? ''}`}`);
+        (a.ok ? opts.say : fail)(`${a.network}: ${a.ok ? a.action : `FAILED: ${a.error ?? ''}`}`);
         if (!a.ok) out.failed.push(a.network);
         else if (a.action.startsWith('repaired')) out.repaired.push(a.network);
       }
@@ -71,9 +73,9 @@ export const createCycleRunner = (opts: CycleRunnerOptions): CycleRunner => {
     }
     const { drift, actions } = await checkAndRepair(env);
     out.drift = drift;
-    for (const d of drift) opts.say(`${d.network}: drift on ${d.backend}: ${d.missing.length} missing, ${d.foreign.length} foreign`);
+    for (const d of drift) opts.warn(`${d.network}: drift on ${d.backend}: ${d.missing.length} missing, ${d.foreign.length} foreign`);
     for (const a of actions) {
-      opts.say(`${a.network}: ${a.ok ? a.action : `FAILED: ${a.error ?? ''}`}`);
+      (a.ok ? opts.say : fail)(`${a.network}: ${a.ok ? a.action : `FAILED: ${a.error ?? ''}`}`);
       (a.ok ? out.repaired : out.failed).push(a.network);
     }
   };
@@ -115,7 +117,7 @@ export const createCycleRunner = (opts: CycleRunnerOptions): CycleRunner => {
         });
       } catch (err) {
         out.error = message(err);
-        opts.say(`${job} failed: ${out.error}`);
+        fail(`${job} failed: ${out.error}`);
       }
       out.durationMs = Date.now() - t0;
       return out;

@@ -11,6 +11,8 @@ export interface DaemonOptions {
   configPath: string;
   say: (line: string) => void;       // what the daemon does (stdout)
   warn?: (line: string) => void;     // problems it goes on despite (stderr); default: say
+  error?: (line: string) => void;    // what failed: an operation, a cycle (stderr); default: say
+  metrics?: () => Promise<string>;   // answers the socket's `metrics` request
   checkEveryMs?: number;             // periodic drift check, a fallback for changes `nft monitor` misses
   debounceMs?: number;
   useMonitor?: boolean;
@@ -40,19 +42,20 @@ export const runDaemon = async (opts: DaemonOptions, stop: AbortSignal): Promise
   let stopped = false;
   const server = await serveSocket(opts.stateDir, (req) => {
     if (req.cmd === 'ping') return Promise.resolve({ pid: process.pid });
+    if (req.cmd === 'metrics') return opts.metrics?.() ?? Promise.reject(new Error('this daemon keeps no metrics'));
     if (stopped) return Promise.resolve({ error: 'daemon stopped' });
     return new Promise((resolve) => { requests.next((r) => resolve(answerOf(r))); });
   });
   const cycles = createCycleRunner({
-    stateDir: opts.stateDir, configPath: opts.configPath, say: opts.say, warn,
+    stateDir: opts.stateDir, configPath: opts.configPath, say: opts.say, warn, error: opts.error ?? opts.say,
     ...(opts.runner === undefined ? {} : { runner: opts.runner }),
   });
   const stop$ = aborted(stop).pipe(tap(() => { stopped = true; }));
   try {
     await lastValueFrom(scheduleCycles<CycleResult>({
-      config$: fileChanges(opts.configPath, () => { opts.say(`not watching ${opts.configPath} (its directory is missing): SIGHUP reconciles`); })
+      config$: fileChanges(opts.configPath, () => { warn(`not watching ${opts.configPath} (its directory is missing): SIGHUP reconciles`); })
         .pipe(tap(() => { opts.say('network.conf changed'); })),
-      log$: dirChanges(logDir(opts.stateDir), () => { opts.say('not watching the log directory: SIGHUP reconciles'); }),
+      log$: dirChanges(logDir(opts.stateDir), () => { warn('not watching the log directory: SIGHUP reconciles'); }),
       kernel$: opts.useMonitor === false ? NEVER : ownRulesetEvents(),
       periodic$: interval(opts.checkEveryMs ?? 30_000),
       hup$: signals('SIGHUP').pipe(tap(() => { opts.say('SIGHUP: reconciling'); })),

@@ -12,7 +12,7 @@ import { VnetfwError } from '../errors.js';
 // state directory owned by that user with no access for group or others (checked before
 // listening), so only that user (root, for the service) and root can connect. Node has no
 // SO_PEERCRED; the file permissions are the check.
-export interface DaemonRequest { cmd: 'reconcile' | 'ping' }
+export interface DaemonRequest { cmd: 'reconcile' | 'ping' | 'metrics' }
 export interface DaemonResponse { ok: boolean; result?: unknown; error?: string }
 
 export const MAX_REQUEST_BYTES = 4096;
@@ -73,7 +73,7 @@ export const serveSocket = async (
         let res: DaemonResponse;
         try {
           const req = JSON.parse(line) as DaemonRequest;
-          if (req.cmd !== 'reconcile' && req.cmd !== 'ping') throw new Error(`unknown request '${String(req.cmd)}'`);
+          if (req.cmd !== 'reconcile' && req.cmd !== 'ping' && req.cmd !== 'metrics') throw new Error(`unknown request '${String(req.cmd)}'`);
           res = { ok: true, result: await handle(req) };
         } catch (err) {
           res = { ok: false, error: err instanceof Error ? err.message : String(err) };

@@ -8,6 +8,7 @@ import { doctorCommand } from './doctor.js';
 import { helpCommand } from './help.js';
 import { startCommand, stopCommand } from './lifecycle.js';
 import { logCommand } from './log.js';
+import { metricsCommand } from './metrics.js';
 import { planCommand } from './plan.js';
 import { reconcileCommand } from './reconcile.js';
 import { listCommand, statusCommand } from './status.js';
@@ -18,5 +19,5 @@ import { verifyCommand } from './verify.js';
 // `command({...})` (src/cli/spec.ts): parsing, --help and completion follow from it.
 export const commands: Command[] = [
   defineCommand, undefineCommand, startCommand, stopCommand, listCommand, statusCommand, planCommand, reconcileCommand,
-  verifyCommand, doctorCommand, daemonCommand, adoptCommand, logCommand, demoCommand, completionCommand, helpCommand,
+  verifyCommand, doctorCommand, daemonCommand, metricsCommand, adoptCommand, logCommand, demoCommand, completionCommand, helpCommand,
 ];
