@@ -8,7 +8,8 @@ export default defineConfig({
     globalSetup: ['test/support/global-tmp.ts'],
     projects: [
       { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], testTimeout: 20_000 } },
-      // Packs and installs the npm package (no root, no kernel; slower than a unit test).
+      // What operators install and run: the npm package, the systemd unit, shipping the log (no
+      // root, no kernel; slower than unit tests: they pack, install and start processes).
       { test: { name: 'package', include: ['test/package/**/*.test.ts'], testTimeout: 240_000 } },
       {
         test: {

@@ -1,9 +1,11 @@
 // Installing vnetfw as any Node CLI is installed: `npm pack` on a clean copy of the sources (no
 // dist/), then `npm install -g` of the tarball into a temporary prefix, then the installed
-// `vnetfw` runs `--version`, `plan` and `--help` from outside any checkout. Needs no root and
-// no kernel; it needs npm's cache (or the registry) for the runtime dependencies.
+// `vnetfw` runs `--version`, `plan` and `--help` from outside any checkout. Then the systemd unit
+// (docs/vnetfw.service) is checked by `systemd-analyze verify` against a root where that install
+// sits at /usr/local, as on a host. Needs no root and no kernel; it needs npm's cache (or the
+// registry) for the runtime dependencies, and systemd-analyze (.ci/run installs systemd).
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -55,7 +57,7 @@ describe('npm package', () => {
       /^(package\.json|README\.md|LICENSE)$/.test(f) || f === 'bin/vnetfw.js' || /^dist\/(src|machines|state)\/.+\.js$/.test(f);
     expect(files.filter((f) => !shipped(f))).toEqual([]);
 
-    const prefix = join(work, 'prefix');
+    const prefix = join(work, 'root', 'usr', 'local');
     const installed = run(['npm', 'install', '-g', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund',
       join(work, info?.filename ?? '')], work);
     expect(installed.code, installed.stderr).toBe(0);
@@ -86,4 +88,26 @@ describe('npm package', () => {
     expect(help.stdout).toMatch(/^usage: vnetfw /);
     for (const c of ['define', 'start', 'plan', 'daemon', 'log']) expect(help.stdout).toMatch(new RegExp(`^  ${c}\\b`, 'm'));
   }, 240_000);
+
+  // After the install above (tests of a file run in order): the unit as shipped, verified with
+  // vnetfw where its ExecStart says, and systemd's own units and /bin/kill beside it.
+  it('docs/vnetfw.service passes systemd-analyze verify, with no warning', () => {
+    const root = join(work, 'root');
+    const unit = readFileSync(join(repo, 'docs', 'vnetfw.service'), 'utf8');
+    const execStart = /^ExecStart=(\S+)/m.exec(unit)?.[1] ?? '';
+    expect(execStart).toBe('/usr/local/bin/vnetfw');
+    expect(existsSync(join(root, execStart)), 'npm install -g --prefix ROOT/usr/local put vnetfw there').toBe(true);
+    const analyze = run(['systemd-analyze', '--version'], work);
+    expect(analyze.code, 'systemd-analyze is needed (apt-get install systemd; .ci/run installs it)').toBe(0);
+    mkdirSync(join(root, 'etc', 'systemd', 'system'), { recursive: true });
+    mkdirSync(join(root, 'usr', 'lib', 'systemd'), { recursive: true });
+    mkdirSync(join(root, 'bin'), { recursive: true });
+    cpSync('/usr/lib/systemd/system', join(root, 'usr', 'lib', 'systemd', 'system'), { recursive: true });
+    copyFileSync('/bin/kill', join(root, 'bin', 'kill'));
+    copyFileSync(join(repo, 'docs', 'vnetfw.service'), join(root, 'etc', 'systemd', 'system', 'vnetfw.service'));
+    const verify = run(['systemd-analyze', 'verify', '--man=no', `--root=${root}`, 'vnetfw.service'], work);
+    // Unknown keys and bad values are only warnings (exit 0): any output at all fails.
+    expect({ code: verify.code, output: `${verify.stdout}${verify.stderr}` }).toEqual({ code: 0, output: '' });
+    for (const line of ['Type=notify', 'NotifyAccess=all', 'WatchdogSec=2min']) expect(unit.split('\n')).toContain(line);
+  });
 });
