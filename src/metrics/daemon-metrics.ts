@@ -40,6 +40,9 @@ export const createDaemonMetrics = async (opts: DaemonMetricsOptions): Promise<D
     const st = tail.state();
     const counts = new Map<string, number>([...seen].map((k) => [k, 0]));
     for (const n of Object.values(st.networks)) {
+      // Every network has its drift series from the start: increase() needs a first sample.
+      m.driftFound.inc({ network: n.name }, 0);
+      m.driftRepaired.inc({ network: n.name }, 0);
       const k = `${n.state}\u0000${n.backend ?? 'none'}`;
       counts.set(k, (counts.get(k) ?? 0) + 1);
     }

@@ -1,9 +1,9 @@
 // Shipping the audit trail (docs/operations.md, "Shipping the audit trail"): a collector runs
-// `vnetfw --json log --follow` and reads its stdout, one JSON object per line. This runs that
-// command as the collectors do, parses every line as they would, and checks what they rely on:
-// whole records (also those longer than journald's default LineMax of 48K), contiguous seq,
-// the hash chain, new records arriving while it runs, a stable dedupe key across restarts, and a
-// clean exit on SIGTERM.
+// `vnetfw --json log --follow --since 10m` and reads its stdout, one JSON object per line. This
+// runs that command as the collectors do, parses every line as they would, and checks what they
+// rely on: whole records (also those longer than journald's default LineMax of 48K), contiguous
+// seq, the hash chain, new records arriving while it runs, a stable dedupe key across restarts,
+// and a clean exit on SIGTERM.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,7 +25,7 @@ const append = async (dir: string, events: NewEvent[]): Promise<void> => {
 
 // The documented command, its stdout read line by line as a collector reads it.
 const follow = (dir: string): { lines: Shipped[]; raw: string[]; stop: () => Promise<number | null> } => {
-  const child = spawn(process.execPath, [cliPath, '--state-dir', dir, '--json', 'log', '--follow'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [cliPath, '--state-dir', dir, '--json', 'log', '--follow', '--since', '10m'], { stdio: ['ignore', 'pipe', 'inherit'] });
   const lines: Shipped[] = [];
   const raw: string[] = [];
   let buf = '';

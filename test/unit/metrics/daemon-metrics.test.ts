@@ -46,6 +46,7 @@ describe('daemon metrics', () => {
     expect(seriesValue(e, 'vnetfw_program_failures_total', { program: 'iptables', purpose: 'apply' })).toBeUndefined();
     expect(seriesValue(e, 'vnetfw_drift_found_total', { network: 'default' })).toBe(2);
     expect(seriesValue(e, 'vnetfw_drift_repaired_total', { network: 'default' })).toBe(1);
+    expect(seriesValue(e, 'vnetfw_drift_found_total', { network: 'other' })).toBe(0);   // there, at 0
     expect(seriesSum(e, 'vnetfw_log_records_total')).toBe(startOp().length + failedStop('d', 'o').length + 4);
     expect(seriesValue(e, 'vnetfw_log_records_total', { type: 'drift.found' })).toBe(2);
     expect(seriesValue(e, 'vnetfw_log_last_seq')).toBe(3 + startOp().length + failedStop('d', 'o').length + 4);
