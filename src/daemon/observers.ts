@@ -19,6 +19,7 @@ export interface ObserverOptions {
 
 export interface DaemonObservers {
   say(line: string): void;
+  note(line: string): void;   // about the daemon itself (start, exit): stderr, info
   warn(line: string): void;
   error(line: string): void;
   // After each cycle: metrics (and the textfile), then READY=1 / WATCHDOG=1 / STATUS=.
@@ -37,6 +38,7 @@ export const createObservers = async (o: ObserverOptions): Promise<DaemonObserve
     stream.write(`${formatLine(level, line, journal)}\n`);
   };
   const say = write(o.stdout, 'info');
+  const note = write(o.stderr, 'info');
   const warn = write(o.stderr, 'warning');
   const error = write(o.stderr, 'error');
   const metrics = await createDaemonMetrics({
@@ -47,7 +49,7 @@ export const createObservers = async (o: ObserverOptions): Promise<DaemonObserve
   let lastProblem = '';
   let chain: Promise<void> = Promise.resolve();
   return {
-    say, warn, error, journal,
+    say, note, warn, error, journal,
     onCycle(outcome) {
       chain = chain.then(async () => {
         try {

@@ -39,7 +39,7 @@ export const daemonCommand = command({
       stateDir: ctx.stateDir, version: version(), stdout: ctx.stdout, stderr: ctx.stderr,
       ...(textfileDir === undefined ? {} : { textfileDir }),
     });
-    note = (line) => { obs.say(`vnetfw daemon: ${line}`); };
+    note = (line) => { obs.note(`vnetfw daemon: ${line}`); };
     note(`state ${ctx.stateDir}, config ${ctx.configPath}`);
     await runDaemon({
       stateDir: ctx.stateDir, configPath: ctx.configPath,
