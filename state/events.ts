@@ -17,7 +17,7 @@ export type CommandPurpose = (typeof COMMAND_PURPOSES)[number];
 // stdout/stderr above this many bytes are cut (and `truncated: true` set) when appended.
 export const OUTPUT_LIMIT_BYTES = 64 * 1024;
 
-const backend: Check<Backend> = oneOf(['iptables', 'nftables']);
+const backend: Check<Backend> = oneOf(['iptables', 'nftables', 'nftables-indexed']);
 const fwCommand: Check<FwCommand> = shapeAs<FwCommand>({ program: oneOf(['iptables', 'ip6tables', 'nft', 'tc']), args: arrOf(str), 'ignoreErrors?': bool });
 const fwRemoval: Check<FwRemoval> = shapeAs<FwRemoval>({
   backend, groups: arrOf(shape({ ignoreErrors: bool, commands: arrOf(fwCommand) })),

@@ -5,7 +5,7 @@ import { delimiter, join } from 'node:path';
 import type { Backend } from '../firewall/model.js';
 import { ConfigError, layoutError, readConfigFile, type NetConf } from './config.js';
 
-export const BACKEND_PROGRAM: Record<Backend, string> = { iptables: 'iptables', nftables: 'nft' };
+export const BACKEND_PROGRAM: Record<Backend, string> = { iptables: 'iptables', nftables: 'nft', 'nftables-indexed': 'nft' };
 
 // A real PATH lookup: an executable regular file in one of $PATH's directories.
 export const isOnPath = (prog: string, pathVar: string | undefined = process.env.PATH): boolean => {

@@ -4,3 +4,4 @@ export {
 export type { FirewallLayout, HostFirewall, NetConf, SwitchStrategy } from './config.js';
 export { BACKEND_PROGRAM, isOnPath, loadConfig, resolveBackend } from './backend.js';
 export type { LoadConfigOptions } from './backend.js';
+export { configuredLayout, resolveFirewall } from './firewall.js';

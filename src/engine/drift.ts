@@ -1,6 +1,7 @@
 import { iptablesCheckOf, iptablesSave, type Backend, type FwCommand, type FwRemoval } from '../firewall/index.js';
 import type { NetworkStatus } from '../../state/index.js';
 import type { EngineEnv } from './env.js';
+import { indexedDiff, readIndexedView } from './indexed-view.js';
 import { listNftRules, mentionsNetwork, recordedHandles, type NftRule } from './kernel-view.js';
 import { definitionOf } from './registry.js';
 import { runStep, newOpId, type OpScope } from './steps.js';
@@ -88,6 +89,14 @@ export const findDrift = async (env: EngineEnv, names?: readonly string[], opts:
   const drift: Drift[] = [];
   if (networks.some((n) => n.removals.nftables !== undefined)) drift.push(...nftDrift(networks, await listNftRules(scope), env));
   drift.push(...await iptablesDrift(scope, networks, opts.full ?? false));
+  const indexed = networks.filter((n) => n.removals['nftables-indexed'] !== undefined);
+  if (indexed.length > 0) {
+    const view = await readIndexedView(scope);
+    for (const n of indexed) {
+      const d = indexedDiff(view, definitionOf(env.journal.store, n.name));
+      if (d.missing.length > 0 || d.foreign.length > 0) drift.push({ network: n.name, backend: 'nftables-indexed', ...d });
+    }
+  }
   for (const d of drift) env.journal.note({ type: 'drift.found', network: d.network, data: { missing: d.missing, foreign: d.foreign } });
   await env.journal.flush();
   return drift;

@@ -1,9 +1,9 @@
 import type { NetworkDef } from '../definition/types.js';
 import { ExecError } from '../exec/index.js';
 import {
-  buildRules, emptyPrivateState, iptablesSave, iptablesUndo, nftListOwnTable, parseIptablesSave, parseNftEcho, parseNftListTable,
-  privateSetup, privateSetupUndo, removalFromApplied, renderBatches, runtimeArgv, undoOf,
-  type AppliedCommand, type Backend, type Batch, type FwCommand, type FwRemoval, type PrivateState,
+  composeApply, emptyPrivateState, iptablesSave, knownUndo, nftListOwnTable, parseIptablesSave, parseNftEcho, parseNftListTable,
+  privateSetupUndo, removalFromApplied, renderBatches, runtimeArgv, undoKnownUpFront, undoOf,
+  type AppliedCommand, type Backend, type Batch, type FwCommand, type FwRemoval, type Origin, type PrivateState,
 } from '../firewall/index.js';
 import { deleteByHandle, unrecordedNftRules } from './kernel-view.js';
 import { runStep, type OpScope } from './steps.js';
@@ -28,8 +28,6 @@ export const queryPrivateState = async (scope: OpScope, backend: Backend): Promi
   }
   return state;
 };
-
-interface Origin { network: string | null; group: number }
 
 // What an operation applied so far, so that a failure can undo exactly that.
 export interface AppliedSoFar { byNetwork: Map<string, AppliedCommand[]> }
@@ -91,6 +89,8 @@ const setupRecorded = (scope: OpScope, backend: Backend): boolean =>
 // program. On failure, undoes what it added and throws; on success returns each network's removal.
 export const applyFirewall = (scope: OpScope, backend: Backend, defs: readonly NetworkDef[]): Promise<Map<string, FwRemoval>> =>
   serialised(async () => {
+    // The indexed layout's set-up rides, idempotent, in every batch: nothing to read first.
+    if (backend === 'nftables-indexed') return attemptApply(scope, backend, defs, null);
     if (setupRecorded(scope, backend)) {
       try {
         return await attemptApply(scope, backend, defs, null);
@@ -105,34 +105,13 @@ export const applyFirewall = (scope: OpScope, backend: Backend, defs: readonly N
 const splitTolerated = new WeakSet<object>();
 
 const attemptApply = async (scope: OpScope, backend: Backend, defs: readonly NetworkDef[], existing: PrivateState | null, merge = !splitTolerated.has(scope.runner)): Promise<Map<string, FwRemoval>> => {
-  const origins = new Map<FwCommand, Origin>();
-  const all: FwCommand[] = [];
-  const setup = existing === null ? [] : privateSetup(backend, existing);
-  for (const cmd of setup) { origins.set(cmd, { network: null, group: 0 }); all.push(cmd); }
-  for (const def of defs) {
-    buildRules(def, backend).groups.forEach((g, gi) => {
-      for (const c of g.commands) {
-        const cmd = g.ignoreErrors ? { ...c, ignoreErrors: true } : c;
-        origins.set(cmd, { network: def.name, group: gi });
-        all.push(cmd);
-      }
-    });
-  }
+  const { setup, batches, origins, riding } = composeApply(backend, defs, { existing, mergeTolerated: merge });
   const applied: AppliedSoFar = { byNetwork: new Map() };
-  const riding = new Set<FwCommand>();
   let failing: Batch | null = null;
   try {
-    const toSend = merge ? all.map((c) => {
-      if (c.ignoreErrors !== true) return c;
-      const strict = { ...c, ignoreErrors: false };
-      const origin = origins.get(c);
-      if (origin !== undefined) origins.set(strict, origin);
-      riding.add(strict);
-      return strict;
-    }) : all;
     // One program at a time, so the log's order is the order things happened in (an audit reads
     // it that way, and a crash leaves at most one program's outcome unknown).
-    for (const batch of renderBatches(toSend)) {
+    for (const batch of batches) {
       failing = batch;
       await applyBatch(scope, batch, origins, applied);
     }
@@ -140,7 +119,7 @@ const attemptApply = async (scope: OpScope, backend: Backend, defs: readonly Net
     await undoApplied(scope, applied);
     // A program killed after it ran leaves no echo of what it added: find it in the kernel.
     if (backend === 'nftables') await removeCommands(scope, (await unrecordedNftRules(scope, defs)).map(deleteByHandle), 'rollback');
-    if (existing !== null) await removeCommands(scope, privateSetupUndo(setup, existing), 'rollback');
+    if (existing !== null && backend !== 'nftables-indexed') await removeCommands(scope, privateSetupUndo(setup, existing), 'rollback');
     // Only a batch that carried tolerated commands is worth another try without them.
     // A killed or timed-out program is a failure of the operation, not a sign of a missing target.
     const refused = err instanceof ExecError && err.result.exitCode > 0 && err.result.signal === undefined && err.result.timedOut !== true;
@@ -156,13 +135,16 @@ const attemptApply = async (scope: OpScope, backend: Backend, defs: readonly Net
 };
 
 const applyBatch = async (scope: OpScope, batch: Batch, origins: Map<FwCommand, Origin>, applied: AppliedSoFar): Promise<void> => {
-  const undo = batch.commands[0]?.program === 'nft' ? undefined
-    : batch.commands.map(iptablesUndo).filter((u): u is FwCommand => u !== undefined);
+  // iptables and the indexed layout know every undo before running (it goes in the intent);
+  // libvirt's nft layout learns them from the handles nft echoes.
+  const upFront = batch.commands.every(undoKnownUpFront);
+  const undo = upFront ? batch.commands.map(knownUndo).filter((u): u is FwCommand => u !== undefined) : undefined;
   const res = await runStep(scope, { argv: batch.argv, stdin: batch.stdin, commands: batch.commands, purpose: 'apply', ...(undo === undefined ? {} : { undo }) });
   if (res.exitCode !== 0) {
     if (!batch.ignoreErrors) {
-      // iptables-restore commits table by table: blocks before the failing one did go in.
-      if (undo !== undefined) await removeCommands(scope, [...undo].reverse(), 'rollback');
+      // iptables-restore commits table by table: blocks before the failing one did go in. An nft
+      // script is one transaction: nothing went in (and an undo could take a network's earlier rules).
+      if (undo !== undefined && batch.commands[0]?.program !== 'nft') await removeCommands(scope, [...undo].reverse(), 'rollback');
       throw new ExecError(res);
     }
     // A tolerated group (the DHCP checksum rule): keep what works, as libvirt does per command.
@@ -171,10 +153,11 @@ const applyBatch = async (scope: OpScope, batch: Batch, origins: Map<FwCommand, 
     }
     return;
   }
-  const handles = batch.commands[0]?.program === 'nft' ? parseNftEcho(batch.commands, res.stdout) : [];
+  const handles = upFront ? [] : parseNftEcho(batch.commands, res.stdout);
   batch.commands.forEach((cmd, i) => {
     const origin = origins.get(cmd);
     if (origin?.network == null) return;
-    recordApplied(applied, origin, { command: cmd, undo: undoOf(cmd, handles[i]) });
+    const u = upFront ? knownUndo(cmd) : undoOf(cmd, handles[i]);
+    if (u !== undefined) recordApplied(applied, origin, { command: cmd, undo: u });
   });
 };

@@ -1,4 +1,4 @@
-import { loadConfig, resolveBackend, type NetConf } from '../config/index.js';
+import { loadConfig, resolveFirewall, type NetConf } from '../config/index.js';
 import { createExecaRunner } from '../exec/index.js';
 import type { Runner } from '../exec/types.js';
 import { createSysctl, type Sysctl } from '../host/index.js';
@@ -27,7 +27,7 @@ export const lockTimeoutMs = (): number => {
 
 export const makeBackendResolver = (config: NetConf): (() => Backend) => {
   let cached: Backend | undefined;
-  return () => (cached ??= resolveBackend(config));
+  return () => (cached ??= resolveFirewall(config));
 };
 
 // Opens the state for writing (one writer at a time), loads network.conf, wires the real runner.

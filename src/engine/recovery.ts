@@ -1,4 +1,4 @@
-import type { Backend } from '../firewall/index.js';
+import { buildRules, isIndexedCommand, removalOfRules, type Backend } from '../firewall/index.js';
 import type { NetworkStatus } from '../../state/index.js';
 import type { EngineEnv } from './env.js';
 import { removeCommands } from './firewall-driver.js';
@@ -31,6 +31,11 @@ export const rollbackInFlight = async (env: EngineEnv, name: string, reason: unk
   const applies = inFlight.steps.filter((s) => s.purpose === 'apply');
   if (applies.some((s) => s.argv[0] === 'nft')) {
     await removeCommands(scope, (await unrecordedNftRules(scope, [def])).map(deleteByHandle), 'rollback');
+  }
+  // The indexed layout: a batch is one transaction that either went in or not; if the log does not
+  // record the network's indexed rules, whatever of them is there goes (by name, errors ignored).
+  if (st.removals['nftables-indexed'] === undefined && applies.some((s) => (s.undo ?? []).some(isIndexedCommand))) {
+    await removeCommands(scope, removalOfRules(buildRules(def, 'nftables-indexed')).groups.flatMap((g) => g.commands), 'rollback');
   }
   if (st.removals.iptables === undefined) {
     const undos = applies.filter((s) => s.argv[0] !== 'nft').flatMap((s) => s.undo ?? []).filter((c) => commandMentions(def, c)).reverse();

@@ -5,6 +5,7 @@
 import { VnetfwError } from '../errors.js';
 import { IPTABLES_IFACE_KEYS, NFT_IFACE_KEYS, checkIfaceName, nftIfaceToken } from './iface.js';
 import type { FwCommand, Program } from './model.js';
+import { isIndexedCommand } from './rules-indexed.js';
 
 export interface Batch {
   argv: string[];             // argv[0] the program, looked up on PATH; never a shell
@@ -14,6 +15,9 @@ export interface Batch {
 }
 
 export const NFT_BATCH_ARGV: readonly string[] = ['nft', '--echo', '--handle', '-f', '-'];
+// The indexed layout names every object it adds, so it needs no echoed handles (and `--echo` would
+// make nft read the whole table first: a cost that grows with the number of networks).
+export const NFT_PLAIN_BATCH_ARGV: readonly string[] = ['nft', '-f', '-'];
 
 const plainToken = (arg: string, cmd: FwCommand): string => {
   if (arg === '' || /[\s"'\\;#]/.test(arg)) {
@@ -27,7 +31,11 @@ const plainToken = (arg: string, cmd: FwCommand): string => {
 export const nftScriptLine = (cmd: FwCommand): string =>
   cmd.args.map((a, i) => {
     const key = cmd.args[i - 1];
-    if (key !== undefined && NFT_IFACE_KEYS.has(key)) return nftIfaceToken(a);
+    // `oifname vmap @map` / `oifname @set`: a lookup, not a name.
+    if (key !== undefined && NFT_IFACE_KEYS.has(key) && a !== 'vmap' && !a.startsWith('@')) return nftIfaceToken(a);
+    // An interface name as a set or map key of the indexed layout, written quoted in the model.
+    const quoted = /^"(.*)"$/s.exec(a);
+    if (quoted !== null) return nftIfaceToken(quoted[1] ?? '');
     if (a.startsWith('{') && a.endsWith('}') && !/["\\\n]/.test(a)) return a;
     return plainToken(a, cmd);
   }).join(' ');
@@ -67,19 +75,19 @@ export const renderBatches = (cmds: readonly FwCommand[]): Batch[] => {
   const batches: Batch[] = [];
   const keyed = new Map<string, FwCommand[]>();
   for (const cmd of cmds) {
-    const key = `${cmd.program}/${cmd.ignoreErrors === true ? 'tolerant' : 'strict'}`;
+    const key = `${cmd.program}/${cmd.ignoreErrors === true ? 'tolerant' : 'strict'}/${isIndexedCommand(cmd) ? 'plain' : 'echo'}`;
     const list = keyed.get(key) ?? [];
     list.push(cmd);
     keyed.set(key, list);
   }
   for (const [key, list] of keyed) {
-    const [program, tolerance] = key.split('/') as [Program, string];
+    const [program, tolerance, echo] = key.split('/') as [Program, string, string];
     const ignoreErrors = tolerance === 'tolerant';
     if (program === 'tc') {
       // tc has no transaction: one process per command.
       for (const c of list) batches.push({ argv: ['tc', ...c.args.map((a) => plainToken(a, c))], stdin: '', ignoreErrors, commands: [c] });
     } else if (program === 'nft') {
-      batches.push({ argv: [...NFT_BATCH_ARGV], stdin: list.map(nftScriptLine).join('\n') + '\n', ignoreErrors, commands: list });
+      batches.push({ argv: [...(echo === 'plain' ? NFT_PLAIN_BATCH_ARGV : NFT_BATCH_ARGV)], stdin: list.map(nftScriptLine).join('\n') + '\n', ignoreErrors, commands: list });
     } else {
       batches.push({ argv: restoreArgv(program), stdin: iptablesRestoreInput(list), ignoreErrors, commands: list });
     }

@@ -1,5 +1,5 @@
-export type { AppliedCommand, Backend, FwCommand, FwGroup, FwRemoval, FwRuleSet, Program } from './model.js';
-export { BACKENDS } from './model.js';
+export type { AppliedCommand, Backend, ConfigBackend, FwCommand, FwGroup, FwRemoval, FwRuleSet, Layout, Program } from './model.js';
+export { ALL_BACKENDS, BACKENDS, backendFor, LAYOUTS, layoutOf, programBackend } from './model.js';
 export { buildRules, ruleCommands } from './rules.js';
 export { buildIptablesRules } from './rules-iptables.js';
 export { buildNftablesRules, NFT_TABLE, nftFamily } from './rules-nftables.js';
@@ -9,11 +9,16 @@ export {
 } from './private-setup.js';
 export type { FamilyState, PrivateState } from './private-setup.js';
 export { formatLibvirt, formatLibvirtList, formatShell, runtimeArgv } from './format.js';
-export { iptablesUndo, nftUndo, removalFromApplied, undoOf } from './undo.js';
-export { iptablesRestoreInput, nftScriptLine, NFT_BATCH_ARGV, parseNftEcho, renderBatches } from './batch.js';
+export { iptablesUndo, knownUndo, nftUndo, removalFromApplied, removalOfRules, undoKnownUpFront, undoOf } from './undo.js';
+export { iptablesRestoreInput, nftScriptLine, NFT_BATCH_ARGV, NFT_PLAIN_BATCH_ARGV, parseNftEcho, renderBatches } from './batch.js';
+export { composeApply } from './compose.js';
+export type { ApplyComposition, ComposeOptions, Origin } from './compose.js';
+export {
+  buildIndexedRules, INDEXED_FAMILY, INDEXED_MAPS, INDEXED_TABLE, indexedSetup, indexedUndo, isIndexedCommand, natChain, netChain,
+} from './rules-indexed.js';
 export type { Batch } from './batch.js';
 export { escapeXml, formatFwRemovalXml, FwRemovalXmlError, fwRemovalFromStatusXml, parseFwRemovalXml } from './fwremoval-xml.js';
-export { iptablesCheckOf, iptablesSave, nftDeleteByHandle, nftListOwnTable } from './queries.js';
+export { iptablesCheckOf, iptablesSave, nftDeleteByHandle, nftListIndexedTable, nftListOwnTable } from './queries.js';
 export { isOwnObjectEvent, NFT_MONITOR_ARGV } from './monitor.js';
 // what `doctor` reads of the host firewall (every table, not only ours)
 export { iptablesVariantSave, nftListRulesetJson } from './queries.js';

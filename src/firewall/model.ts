@@ -3,8 +3,24 @@
 // (those are added when a command is rendered for running), e.g.
 //   iptables: ['--table','filter','--insert','LIBVIRT_INP','--in-interface','virbr0', ...]
 //   nft:      ['insert','rule','ip','libvirt_network','guest_output','iif','virbr0','counter','reject']
-export type Backend = 'iptables' | 'nftables';
-export const BACKENDS: readonly Backend[] = ['iptables', 'nftables'];
+//
+// A Backend is where a network's rules live: a firewall backend in a layout. `firewall_backend`
+// chooses between iptables and nftables; with nftables, `firewall_layout` chooses libvirt's layout
+// ('nftables') or vnetfw's indexed one ('nftables-indexed'). Changing either is a live switch from
+// one Backend to another; a network's removals are recorded per Backend.
+export type Backend = 'iptables' | 'nftables' | 'nftables-indexed';
+export type ConfigBackend = 'iptables' | 'nftables';
+export type Layout = 'libvirt' | 'indexed';
+export const BACKENDS: readonly ConfigBackend[] = ['iptables', 'nftables'];
+export const LAYOUTS: readonly Layout[] = ['libvirt', 'indexed'];
+export const ALL_BACKENDS: readonly Backend[] = ['iptables', 'nftables', 'nftables-indexed'];
+
+// The Backend for a configured backend and layout (the indexed layout exists for nftables only;
+// the configuration refuses it with iptables).
+export const backendFor = (backend: ConfigBackend, layout: Layout = 'libvirt'): Backend =>
+  (backend === 'nftables' && layout === 'indexed' ? 'nftables-indexed' : backend);
+export const programBackend = (b: Backend): ConfigBackend => (b === 'iptables' ? 'iptables' : 'nftables');
+export const layoutOf = (b: Backend): Layout => (b === 'nftables-indexed' ? 'indexed' : 'libvirt');
 
 // tc: the newest libvirt's DHCP checksum filter (an nftables network's removal list may hold one).
 export type Program = 'iptables' | 'ip6tables' | 'nft' | 'tc';

@@ -1,13 +1,14 @@
 // `nft monitor`: the kernel's ruleset events as text, one per line (iptables-nft changes included:
 // they are nftables objects in tables named filter, nat, mangle). The daemon reacts only to events
-// about our objects: anything in our nftables tables, and iptables chains named LIBVIRT_*. Other
+// about our objects: anything in our nftables tables (libvirt's layout and the indexed one), and iptables chains named LIBVIRT_*. Other
 // managers' tables (firewalld, Docker, a host's own `inet filter`) change often and are not ours
 // to check.
+import { INDEXED_TABLE } from './rules-indexed.js';
 import { NFT_TABLE } from './rules-nftables.js';
 
 export const NFT_MONITOR_ARGV: readonly string[] = ['nft', 'monitor'];
 
-const OWN_TABLES: ReadonlySet<string> = new Set([NFT_TABLE]);
+const OWN_TABLES: ReadonlySet<string> = new Set([NFT_TABLE, INDEXED_TABLE]);
 const OBJECTS: ReadonlySet<string> = new Set(['table', 'chain', 'rule', 'set', 'map', 'element', 'flowtable']);
 const VERBS: ReadonlySet<string> = new Set(['add', 'insert', 'replace', 'delete', 'destroy', 'create', 'flush']);
 

@@ -2,6 +2,7 @@
 // answers. Kept here so that every firewall command, queries included, is built in one place.
 import type { IpFamily } from '../definition/types.js';
 import type { FwCommand } from './model.js';
+import { INDEXED_FAMILY, INDEXED_TABLE } from './rules-indexed.js';
 import { NFT_TABLE, nftFamily } from './rules-nftables.js';
 
 // Our nftables table of one family; with handles when rules are to be matched by them.
@@ -26,3 +27,6 @@ export const nftListRulesetJson = (): string[] => ['nft', '-j', 'list', 'ruleset
 // JSON names but does not show), `legacy` for iptables-legacy's tables, which nft cannot see.
 export const iptablesVariantSave = (family: IpFamily, variant: 'nft' | 'legacy'): string[] =>
   [`${family === 'ipv4' ? 'iptables' : 'ip6tables'}-${variant}-save`];
+
+// The indexed layout's table as JSON (chains, rules, map and set elements).
+export const nftListIndexedTable = (): string[] => ['nft', '-j', 'list', 'table', INDEXED_FAMILY, INDEXED_TABLE];

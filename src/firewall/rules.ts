@@ -1,6 +1,7 @@
 import type { NetworkDef } from '../definition/types.js';
 import { checkIfaceName } from './iface.js';
 import type { Backend, FwCommand, FwRuleSet } from './model.js';
+import { buildIndexedRules } from './rules-indexed.js';
 import { buildIptablesRules } from './rules-iptables.js';
 import { buildNftablesRules } from './rules-nftables.js';
 
@@ -8,7 +9,8 @@ import { buildNftablesRules } from './rules-nftables.js';
 export const buildRules = (def: NetworkDef, backend: Backend): FwRuleSet => {
   checkIfaceName(def.bridge.name, 'bridge name');
   if (def.forward.dev !== undefined) checkIfaceName(def.forward.dev, 'forward dev');
-  return backend === 'iptables' ? buildIptablesRules(def) : buildNftablesRules(def);
+  if (backend === 'iptables') return buildIptablesRules(def);
+  return backend === 'nftables-indexed' ? buildIndexedRules(def) : buildNftablesRules(def);
 };
 
 export const ruleCommands = (rules: FwRuleSet): FwCommand[] => rules.groups.flatMap((g) => g.commands);

@@ -1,7 +1,8 @@
 // Undo commands, as libvirt's virFirewall records them (src/util/virfirewall.c), and the per-network removal
 // list built from what was applied (virFirewallNewFromRollback).
 import { VnetfwError } from '../errors.js';
-import type { AppliedCommand, Backend, FwCommand, FwGroup, FwRemoval } from './model.js';
+import type { AppliedCommand, Backend, FwCommand, FwGroup, FwRemoval, FwRuleSet } from './model.js';
+import { indexedUndo, isIndexedCommand } from './rules-indexed.js';
 
 const CREATE_OPTS = new Set(['--insert', '-I', '--append', '-A']);
 
@@ -28,6 +29,15 @@ export const nftUndo = (cmd: FwCommand, handle: number): FwCommand => {
   return { program: 'nft', args: ['delete', object, ...where, 'handle', String(handle)], ignoreErrors: true };
 };
 
+// The undo known before a command runs: iptables (the same rule with --delete) and the indexed
+// layout (objects by name); undefined for libvirt-layout nft commands (they need the echoed
+// handle) and for indexed rules and flushes (their chain's deletion takes them).
+export const knownUndo = (cmd: FwCommand): FwCommand | undefined =>
+  (cmd.program === 'nft' ? (isIndexedCommand(cmd) ? indexedUndo(cmd) : undefined) : iptablesUndo(cmd));
+
+// Whether a command's undo is known up front (see knownUndo), so no echo is needed.
+export const undoKnownUpFront = (cmd: FwCommand): boolean => cmd.program !== 'nft' || isIndexedCommand(cmd);
+
 // The undo of any applied command; nft needs the handle the kernel echoed (a missing one is the
 // hard error libvirt reports: "couldn't register rollback command").
 export const undoOf = (cmd: FwCommand, handle?: number): FwCommand => {
@@ -53,3 +63,11 @@ export const removalFromApplied = (applied: readonly AppliedCommand[], backend: 
     .map((g) => ({ ignoreErrors: true, commands: [...(byGroup.get(g) ?? [])].reverse() }));
   return { backend, groups };
 };
+
+// The removal of a rule set whose undos are all known up front (the indexed layout): what its
+// apply records, computed without running it (recovery of an apply whose outcome is unknown).
+export const removalOfRules = (rules: FwRuleSet): FwRemoval =>
+  removalFromApplied(rules.groups.flatMap((g, group) => g.commands.flatMap((command) => {
+    const undo = knownUndo(command);
+    return undo === undefined ? [] : [{ command, undo, group }];
+  })), rules.backend);

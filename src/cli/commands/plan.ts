@@ -2,13 +2,13 @@
 // private set-up included. Runs nothing and needs no root.
 import { stat } from 'node:fs/promises';
 import { openStore } from '../../../state/index.js';
-import { loadConfig, resolveBackend } from '../../config/index.js';
+import { configuredLayout, loadConfig, resolveBackend } from '../../config/index.js';
 import { loadNetworkFile, networkNameProblem, type NetworkDef } from '../../definition/index.js';
 import { VnetfwError, UsageError } from '../../errors.js';
 import { shellQuoteWord } from '../../exec/index.js';
 import {
-  BACKENDS, buildRules, formatShell, privateSetup, renderBatches, ruleCommands, runtimeArgv,
-  type Backend, type Batch, type FwCommand,
+  BACKENDS, backendFor, composeApply, emptyPrivateState, formatShell, LAYOUTS, runtimeArgv,
+  type Backend, type Batch, type ConfigBackend, type FwCommand, type Layout,
 } from '../../firewall/index.js';
 import type { CliContext } from '../context.js';
 import { command, type Invocation } from '../spec.js';
@@ -38,12 +38,19 @@ const loadStored = async (stateDir: string, name: string): Promise<NetworkDef> =
 export const loadPlanTarget = async (arg: string, stateDir: string): Promise<NetworkDef> =>
   (arg.endsWith('.xml') || (await isFile(arg)) ? loadNetworkFile(arg) : loadStored(stateDir, arg));
 
-export interface Plan { network: string; backend: Backend; setup: FwCommand[]; rules: FwCommand[] }
+export interface Plan { network: string; backend: Backend; setup: FwCommand[]; rules: FwCommand[]; batches: Batch[] }
 
-// Open networks get no rules and, as in libvirt, no private set-up either.
+// On a fresh host: the composition the engine sends (the same function composes both), with the
+// tolerated checksum rule riding in the main batch as it first does. Open networks get no rules
+// and, as in libvirt, no private set-up either.
 export const planFor = (def: NetworkDef, backend: Backend): Plan => {
-  const rules = ruleCommands(buildRules(def, backend));
-  return { network: def.name, backend, setup: def.forward.mode === 'open' ? [] : privateSetup(backend), rules };
+  const c = composeApply(backend, [def], { existing: emptyPrivateState(), mergeTolerated: true });
+  const all = c.batches.flatMap((b) => b.commands);
+  const setup = all.filter((cmd) => c.origins.get(cmd)?.network === null);
+  // Single commands show the checksum rule as tolerated (each runs on its own).
+  const rules = all.filter((cmd) => c.origins.get(cmd)?.network !== null && c.origins.get(cmd) !== undefined)
+    .map((cmd) => (c.riding.has(cmd) ? { ...cmd, ignoreErrors: true } : cmd));
+  return { network: def.name, backend, setup, rules, batches: c.batches };
 };
 
 const HEREDOC = 'VNETFW_EOF';
@@ -53,20 +60,27 @@ export const batchAsShell = (b: Batch): string =>
 
 const OPTIONS = {
   backend: { type: 'string', value: 'B', complete: BACKENDS, description: 'iptables or nftables (default: network.conf, else auto-detection on PATH)' },
+  layout: { type: 'string', value: 'L', complete: LAYOUTS, description: 'libvirt or indexed (nftables only; default: firewall_layout of network.conf)' },
   batch: { type: 'boolean', description: 'print batches instead of single commands' },
 } as const;
 
 const run = async ({ options: flags, args: positionals }: Invocation<typeof OPTIONS>, ctx: CliContext): Promise<number> => {
   let backend: Backend;
+  const layoutFlag = flags.layout;
+  if (typeof layoutFlag === 'string' && !(LAYOUTS as readonly string[]).includes(layoutFlag)) {
+    throw new UsageError(`plan: layout '${layoutFlag}' is invalid: must be libvirt or indexed`);
+  }
   if (typeof flags.backend === 'string') {
     if (!(BACKENDS as readonly string[]).includes(flags.backend)) throw new UsageError(`plan: backend '${flags.backend}' is invalid: must be iptables or nftables`);
-    backend = flags.backend as Backend;
+    backend = backendFor(flags.backend as ConfigBackend, (layoutFlag as Layout | undefined) ?? 'libvirt');
   } else {
-    backend = resolveBackend(await loadConfig(ctx.configPath, { warn: (l) => { ctx.stderr.write(`vnetfw: warning: ${l}\n`); } }));
+    const conf = await loadConfig(ctx.configPath, { warn: (l) => { ctx.stderr.write(`vnetfw: warning: ${l}\n`); } });
+    backend = backendFor(resolveBackend(conf) as ConfigBackend, (layoutFlag as Layout | undefined) ?? configuredLayout(conf));
   }
+  if (backend === 'iptables' && layoutFlag === 'indexed') throw new UsageError("plan: layout 'indexed' needs the nftables backend");
   const def = await loadPlanTarget(positionals[0] ?? '', ctx.stateDir);
   const plan = planFor(def, backend);
-  const batches = [...renderBatches(plan.setup), ...renderBatches(plan.rules)];
+  const batches = plan.batches;
   if (ctx.json) {
     const cmd = (phase: string) => (c: FwCommand) => ({ phase, argv: runtimeArgv(c), ignoreErrors: c.ignoreErrors === true });
     ctx.stdout.write(`${JSON.stringify({
