@@ -14,7 +14,7 @@ export { iptablesRestoreInput, nftScriptLine, NFT_BATCH_ARGV, NFT_PLAIN_BATCH_AR
 export { composeApply } from './compose.js';
 export type { ApplyComposition, ComposeOptions, Origin } from './compose.js';
 export {
-  buildIndexedRules, INDEXED_FAMILY, INDEXED_MAPS, INDEXED_TABLE, indexedSetup, indexedUndo, isIndexedCommand, natChain, netChain,
+  buildIndexedRules, chainPart, INDEXED_FAMILY, INDEXED_MAPS, INDEXED_TABLE, indexedSetup, indexedUndo, isIndexedCommand, natChain, netChain,
 } from './rules-indexed.js';
 export type { Batch } from './batch.js';
 export { escapeXml, formatFwRemovalXml, FwRemovalXmlError, fwRemovalFromStatusXml, parseFwRemovalXml } from './fwremoval-xml.js';
