@@ -5,6 +5,7 @@
 // pings the wan every 10 ms while the configured backend goes nftables -> iptables -> nftables,
 // each time followed by `vnetfw reconcile`. Not one ping may be lost, the session must never
 // break, and afterwards a new connection must reach the wan masqueraded (the wan sees 10.200.0.1).
+// The same for a change of firewall_layout: libvirt's layout -> indexed -> libvirt's.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,17 +27,22 @@ describe.skipIf(!canRun)(`live switch with guest traffic${canRun ? '' : ` (skipp
     if (tmp !== '') rmSync(tmp, { recursive: true, force: true });
   });
 
-  it('nftables -> iptables -> nftables: no ping lost, TCP session kept, new connections masqueraded', async () => {
-    const t = await topoUp('vst');
-    const stateDir = join(tmp, 'state');
-    const conf = join(tmp, 'network.conf');
+  // Each step: the configuration written, and the backend status must then show.
+  type Step = { conf: Backend | 'indexed'; want: string };
+  const write = (file: string, c: Backend | 'indexed'): string =>
+    (c === 'indexed' ? writeConf(file, 'nftables', 'firewall_layout = "indexed"\n') : writeConf(file, c));
+
+  const underTraffic = async (tag: string, steps: readonly Step[]): Promise<void> => {
+    const t = await topoUp(tag);
+    const stateDir = join(tmp, tag, 'state');
+    const conf = join(tmp, `${tag}.conf`);
     const cli = (args: string[]): ReturnType<typeof vnet> => vnet(t.H, stateDir, conf, args);
     writeConf(conf, 'nftables');
     await must(cli(['define', join(casesDir, 'nat-default.xml')]), 'define');
     await must(cli(['start', 'default']), 'start');
     await topoAttach(t, 'virbr0');
 
-    const peers = join(tmp, 'peers');
+    const peers = join(tmp, `${tag}-peers`);
     writeFileSync(peers, '');
     const server = bg(['ip', 'netns', 'exec', t.W, 'python3', join(oracleDir, 'echo_server.py'), '7000', peers]);
     try {
@@ -46,18 +52,18 @@ describe.skipIf(!canRun)(`live switch with guest traffic${canRun ? '' : ` (skipp
       await waitFor(() => inNs(t.G, ['ping', '-c', '1', '-W', '1', '10.200.0.2']), 15_000, 'the guest to reach the wan');
       await must(inNs(t.G, ['ping', '-c', '3', '-i', '0.2', '-W', '2', '10.200.0.2']), 'warm-up ping');
 
-      const stop = join(tmp, 'stop');
+      const stop = join(tmp, `${tag}-stop`);
       const client = bg(['ip', 'netns', 'exec', t.G, 'python3', join(oracleDir, 'echo_client.py'), '10.200.0.2', '7000', stop]);
       const ping = bg(['ip', 'netns', 'exec', t.G, 'ping', '-q', '-c', String(PING_COUNT), '-i', '0.01', '10.200.0.2']);
       await sleep(1000);
 
-      const switches: Array<{ to: Backend; cliMs: number }> = [];
-      for (const to of ['iptables', 'nftables'] as const) {
-        writeConf(conf, to);
-        const r = await must(cli(['reconcile']), `reconcile to ${to}`);
-        switches.push({ to, cliMs: Math.round(r.ms) });
+      const switches: Array<{ to: string; cliMs: number }> = [];
+      for (const step of steps) {
+        write(conf, step.conf);
+        const r = await must(cli(['reconcile']), `reconcile to ${step.want}`);
+        switches.push({ to: step.want, cliMs: Math.round(r.ms) });
         const st = await statusOf(stateDir, 'default');
-        expect([st.state, st.backend, st.backends]).toEqual(['active', to, [to]]);
+        expect([st.state, st.backend, st.backends]).toEqual(['active', step.want, [step.want]]);
         await sleep(300);
       }
       const pingCoveredSwitches = ping.running();
@@ -66,7 +72,7 @@ describe.skipIf(!canRun)(`live switch with guest traffic${canRun ? '' : ` (skipp
       const c = await client.done;
 
       // A new connection after the switches: masqueraded, so the wan answers it.
-      const stop2 = join(tmp, 'stop2');
+      const stop2 = join(tmp, `${tag}-stop2`);
       const client2 = bg(['ip', 'netns', 'exec', t.G, 'python3', join(oracleDir, 'echo_client.py'), '10.200.0.2', '7000', stop2]);
       const peerLines = (): string[] => readFileSync(peers, 'utf8').trim().split('\n');
       for (let i = 0; i < 200 && client2.running() && peerLines().length < 2; i++) await sleep(50);
@@ -80,8 +86,8 @@ describe.skipIf(!canRun)(`live switch with guest traffic${canRun ? '' : ` (skipp
       const tcp = /sent=(\d+) echoed=(\d+) broke=(.*)/.exec(c.stdout);
       const tcp2 = /sent=(\d+) echoed=(\d+) broke=(.*)/.exec(c2.stdout);
       const opMs = opDurations(await logRecords(stateDir), 'switch');
-      console.log(`switch-traffic: switches ${switches.map((s, i) => `->${s.to} ${s.cliMs} ms (reconcile run), ${opMs[i]?.ms ?? '?'} ms (operation in the log)`).join('; ')}`);
-      console.log(`switch-traffic: ping sent=${sent} received=${received} lost=${sent - received}; tcp session: ${c.stdout.trim()}; new connection: ${c2.stdout.trim()}; wan saw peers [${readFileSync(peers, 'utf8').trim().split('\n').join(', ')}]`);
+      console.log(`switch-traffic ${tag}: switches ${switches.map((s, i) => `->${s.to} ${s.cliMs} ms (reconcile run), ${opMs[i]?.ms ?? '?'} ms (operation in the log)`).join('; ')}`);
+      console.log(`switch-traffic ${tag}: ping sent=${sent} received=${received} lost=${sent - received}; tcp session: ${c.stdout.trim()}; new connection: ${c2.stdout.trim()}; wan saw peers [${readFileSync(peers, 'utf8').trim().split('\n').join(', ')}]`);
 
       expect(pingCoveredSwitches, 'the pinger finished before both switches were done (machine too slow?)').toBe(true);
       expect(m, p.stdout + p.stderr).not.toBeNull();
@@ -91,7 +97,7 @@ describe.skipIf(!canRun)(`live switch with guest traffic${canRun ? '' : ` (skipp
       expect(tcp?.[3], 'the TCP session broke').toBe('no');
       expect(Number(tcp?.[2])).toBe(Number(tcp?.[1]));
       expect(Number(tcp?.[1])).toBeGreaterThan(100);
-      expect(opMs.map((o) => o.outcome)).toEqual(['committed', 'committed']);
+      expect(opMs.map((o) => o.outcome)).toEqual(steps.map(() => 'committed'));
       expect(tcp2, c2.stdout + c2.stderr).not.toBeNull();
       expect(tcp2?.[3]).toBe('no');
       expect(Number(tcp2?.[2])).toBeGreaterThan(0);
@@ -101,5 +107,13 @@ describe.skipIf(!canRun)(`live switch with guest traffic${canRun ? '' : ` (skipp
       server.kill();
       await server.done;
     }
+  };
+
+  it('nftables -> iptables -> nftables: no ping lost, TCP session kept, new connections masqueraded', async () => {
+    await underTraffic('vst', [{ conf: 'iptables', want: 'iptables' }, { conf: 'nftables', want: 'nftables' }]);
+  });
+
+  it('firewall_layout libvirt -> indexed -> libvirt: no ping lost, TCP session kept, new connections masqueraded', async () => {
+    await underTraffic('vsl', [{ conf: 'indexed', want: 'nftables-indexed' }, { conf: 'nftables', want: 'nftables' }]);
   });
 });
