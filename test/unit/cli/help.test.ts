@@ -36,7 +36,7 @@ describe('--help', () => {
   });
 
   it('usage lines follow the documented forms', async () => {
-    expect((await cli(['plan', '--help'])).out.split('\n')[0]).toBe('usage: vnetfw plan NAME|FILE [--backend B] [--batch]');
+    expect((await cli(['plan', '--help'])).out.split('\n')[0]).toBe('usage: vnetfw plan NAME|FILE [--backend B] [--layout L] [--batch]');
     expect((await cli(['verify', '--help'])).out.split('\n')[0]).toBe('usage: vnetfw verify [NAME...] [--repair]');
     expect((await cli(['log', '--help'])).out.split('\n').slice(0, 2)).toEqual([
       'usage: vnetfw log [--network N] [--type T] [--since TIME] [--follow]',
