@@ -1,5 +1,6 @@
 // `npm run bench` / `node dist/bench/run.js [NAME [ARGS...]]`: runs one benchmark by name, or all
 // of them. Each benchmark is a module exporting a `Bench`; add yours to the table below.
+import { dataplaneBench } from './dataplane.js';
 import { logOpenBench } from './log-open.js';
 import { memoryBench } from './memory.js';
 import { switchBench } from './switch.js';
@@ -10,7 +11,7 @@ export interface Bench {
   run(args: string[]): Promise<void>;
 }
 
-const benches: Bench[] = [logOpenBench, switchBench, memoryBench];
+const benches: Bench[] = [logOpenBench, switchBench, memoryBench, dataplaneBench];
 
 const main = async (argv: string[]): Promise<number> => {
   const [name, ...rest] = argv;
