@@ -70,7 +70,7 @@ export const indexedDiff = (view: IndexedView, def: NetworkDef): { missing: stri
   for (const [chain, n] of want.rules) {
     const have = view.rules.get(chain);
     if (have === undefined) missing.push(`nft chain inet ${INDEXED_TABLE} ${chain}`);
-    else if (have < n) missing.push(`nft chain inet ${INDEXED_TABLE} ${chain}: ${n - have} of ${n} rules`);
+    else if (have < n) missing.push(`nft chain inet ${INDEXED_TABLE} ${chain}: ${have} of its ${n} rules present`);
     else if (have > n) foreign.push(`nft chain inet ${INDEXED_TABLE} ${chain}: ${have - n} rule(s) nobody recorded`);
   }
   for (const { map, key } of want.elements) {

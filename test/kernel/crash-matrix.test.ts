@@ -85,6 +85,11 @@ const definedState = (): Promise<string> => {
   return defined;
 };
 
+// `nft list table` prints maps, sets and chains in the order they were created, which a crash and
+// its recovery may change: compared as sorted blocks (each block's own lines keep their order).
+const sortedBlocks = (text: string): string =>
+  text.trim().replace(/^table [^\n]*\{\n/, '').replace(/\n\}$/, '').split(/\n\s*\n/).map((b) => b.trim()).sort().join('\n\n');
+
 // One case: fresh namespace and state, pre-operation state, the operation (crashing at `at`, or
 // only counted when at = 0), one reconcile without wrappers, then everything observed.
 const runCase = (op: Op, at: number, when: 'before' | 'after'): Promise<Outcome> => gate(async () => {
@@ -116,7 +121,7 @@ const runCase = (op: Op, at: number, when: 'before' | 'after'): Promise<Outcome>
       recover: { code: rec.code, stdout: rec.stdout, stderr: rec.stderr },
       status,
       views: { nftables: nft, iptables: ipt },
-      indexed: indexed.code === 0 ? indexed.stdout : '',
+      indexed: indexed.code === 0 ? sortedBlocks(indexed.stdout) : '',
       bridge: {
         exists: info !== undefined,
         up: info?.flags?.includes('UP') ?? false,

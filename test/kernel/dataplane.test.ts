@@ -100,6 +100,18 @@ describe.skipIf(!canRun)(`dataplane semantics per layout${canRun ? '' : ` (skipp
       expect(await connect(d.W, '2001:db8:ca2:2::10')).toBe('ok');
       // A routed guest cannot open a connection into a NAT network either.
       expect(await connect(g('r'), '192.168.122.10')).toBe('refused');
+      if (layout === 'indexed') {
+        // Drift: someone flushes a network's chain (its guests are then unfiltered). verify sees
+        // it, --repair puts it back in one transaction, and the filtering is back.
+        await must(inNs(d.H, ['nft', 'flush', 'chain', 'inet', 'vnetfw', 'net_A']), 'flush net_A');
+        expect(await connect(d.W, '192.168.122.10')).toBe('ok');
+        const v = await cli(['verify']);
+        expect(v.code, v.stdout + v.stderr).toBe(3);
+        expect(v.stdout + v.stderr).toContain('net_A');
+        await must(cli(['verify', '--repair']), 'verify --repair');
+        expect((await cli(['verify'])).code).toBe(0);
+        expect(await connect(d.W, '192.168.122.10')).toBe('refused');
+      }
     } finally {
       for (const s of servers) await s.stop();
     }
