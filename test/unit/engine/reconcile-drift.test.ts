@@ -33,7 +33,7 @@ const world = async (backend: Backend): Promise<{ env: EngineEnv; fake: FakeRunn
   return { env, fake, store, records };
 };
 
-const FLUSH: Record<Backend, string[]> = {
+const FLUSH: Partial<Record<Backend, string[]>> = {
   nftables: ['nft', 'flush', 'chain', 'ip', 'libvirt_network', 'guest_output'],
   iptables: ['iptables', '-w', '-F', 'LIBVIRT_FWO'],
 };
@@ -43,7 +43,7 @@ describe('reconcile repairs drift', () => {
     it(`${be}: a flushed chain is found and put back by reconcile, and logged like verify --repair`, async () => {
       const w = await world(be);
       const started = w.fake.dump();
-      await w.fake.run({ argv: FLUSH[be] });
+      await w.fake.run({ argv: FLUSH[be] ?? [] });
       expect(w.fake.dump()).not.toBe(started);
       const from = w.records.length;
 
