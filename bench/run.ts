@@ -3,6 +3,7 @@
 import { dataplaneBench } from './dataplane.js';
 import { logOpenBench } from './log-open.js';
 import { memoryBench } from './memory.js';
+import { startupBench } from './startup.js';
 import { switchBench } from './switch.js';
 
 export interface Bench {
@@ -11,7 +12,7 @@ export interface Bench {
   run(args: string[]): Promise<void>;
 }
 
-const benches: Bench[] = [logOpenBench, switchBench, memoryBench, dataplaneBench];
+const benches: Bench[] = [logOpenBench, switchBench, memoryBench, dataplaneBench, startupBench];
 
 const main = async (argv: string[]): Promise<number> => {
   const [name, ...rest] = argv;

@@ -51,10 +51,14 @@ describe('npm package', () => {
     const files = (info?.files ?? []).map((f) => f.path);
     expect(files).toContain('bin/vnetfw.js');
     expect(files).toContain('dist/src/cli/main.js');
+    expect(files).toContain('dist/src/cli/vnetfw.cjs'); // the bundle bin/vnetfw.js loads
+    expect(files).toContain('bin/package.json'); // makes the launcher CommonJS
+    expect(files.filter((f) => f.startsWith('dist/src/build/'))).toEqual([]);
     expect(files).toContain('dist/state/log-store.js');
     expect(files).toContain('dist/machines/index.js');
     const shipped = (f: string): boolean =>
-      /^(package\.json|README\.md|LICENSE)$/.test(f) || f === 'bin/vnetfw.js' || /^dist\/(src|machines|state)\/.+\.js$/.test(f);
+      /^(package\.json|README\.md|LICENSE)$/.test(f) || f === 'bin/vnetfw.js' || f === 'bin/package.json'
+      || /^dist\/(src|machines|state)\/.+\.js$/.test(f) || /^dist\/src\/cli\/vnetfw(-[\w-]+)?\.cjs$/.test(f);
     expect(files.filter((f) => !shipped(f))).toEqual([]);
 
     const prefix = join(work, 'root', 'usr', 'local');

@@ -1,6 +1,6 @@
 // How `vnetfw log` shows records to people: one table row per record with a one-line summary.
 import type { EventData, LogRecord } from '../../../state/index.js';
-import { shellQuoteWord } from '../../exec/index.js';
+import { shellQuoteWord } from '../../exec/quote.js';
 
 type D<K extends keyof EventData> = EventData[K];
 

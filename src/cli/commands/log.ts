@@ -1,10 +1,11 @@
 // `vnetfw log [--network N] [--type T] [--since TIME] [--follow]` and `vnetfw log verify`: the
 // audit trail. Read-only: never takes the writer lock, so it works while the daemon runs.
 import { UsageError } from '../../errors.js';
-import {
-  decodeLine, EVENT_TYPES, flatRecord, isStateError, listSegments, openStore, readLines, verifyLog, type EventData, type LogRecord, type Store,
-} from '../../../state/index.js';
+import type { EventData, LogRecord, Store } from '../../../state/index.js';
+// The names alone (for --type and its completion); the store is loaded when the command runs.
+import { EVENT_TYPES } from '../../../state/events.js';
 import type { CliContext } from '../context.js';
+import { loadState } from '../lazy.js';
 import { command, type OptionValues } from '../spec.js';
 import { HEADER, row } from './log-format.js';
 
@@ -41,7 +42,7 @@ export const matches = (r: LogRecord, f: LogFilter): boolean =>
   && (f.since === undefined || Date.parse(r.time) >= f.since);
 
 const verify = async (ctx: CliContext): Promise<number> => {
-  const v = await verifyLog(ctx.stateDir);
+  const v = await (await loadState()).verifyLog(ctx.stateDir);
   if (ctx.json) ctx.stdout.write(`${JSON.stringify(v)}\n`);
   if (!v.ok) {
     ctx.stderr.write(`log verify: record seq ${v.seq}: ${v.reason}\n`);
@@ -67,6 +68,7 @@ const OPTIONS = {
 
 // Runs until `stop` aborts when following; the command wires it to SIGINT/SIGTERM.
 export const runLog = async (flags: OptionValues<typeof OPTIONS>, ctx: CliContext, stop?: AbortSignal): Promise<number> => {
+  const { decodeLine, flatRecord, isStateError, listSegments, openStore, readLines } = await loadState();
   const filter: LogFilter = {};
   if (typeof flags.network === 'string') filter.network = flags.network;
   if (typeof flags.type === 'string') filter.types = parseTypes(flags.type);

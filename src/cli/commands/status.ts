@@ -1,8 +1,7 @@
 import { isVnetfwError, VnetfwError } from '../../errors.js';
-import { findingJson } from '../../doctor/index.js';
 import type { CliContext } from '../context.js';
-import { loadEngine } from '../lazy.js';
-import { openStore, type NetworkStatus } from '../../../state/index.js';
+import { loadDoctor, loadEngine, loadState } from '../lazy.js';
+import type { NetworkStatus } from '../../../state/index.js';
 import { command } from '../spec.js';
 
 export const statusObject = (st: NetworkStatus): Record<string, unknown> => ({
@@ -21,6 +20,7 @@ export const statusObject = (st: NetworkStatus): Record<string, unknown> => ({
 
 // Read-only: never takes the writer lock, so it works while the daemon or another command runs.
 export const readNetworks = async (stateDir: string): Promise<NetworkStatus[]> => {
+  const { openStore } = await loadState();
   const store = await openStore(stateDir, { readonly: true });
   try {
     return Object.values(store.state().networks).sort((a, b) => a.name.localeCompare(b.name));
@@ -34,7 +34,7 @@ export const readNetworks = async (stateDir: string): Promise<NetworkStatus[]> =
 // itself must not fail because the host firewall could not be read: blockedBy is then null and
 // blockedByError says why.
 const blockedByOf = async (ctx: CliContext, name: string): Promise<{ blockedBy: Record<string, unknown>[] | null; blockedByError?: string }> => {
-  const { doctorNetworks, withEngine } = await loadEngine();
+  const [{ doctorNetworks, withEngine }, { findingJson }] = await Promise.all([loadEngine(), loadDoctor()]);
   try {
     const [report] = await withEngine({ stateDir: ctx.stateDir, configPath: ctx.configPath }, (env) => doctorNetworks(env, [name]));
     return { blockedBy: (report?.findings ?? []).map(findingJson) };
