@@ -2,6 +2,7 @@
 // of them. Each benchmark is a module exporting a `Bench`; add yours to the table below.
 import { dataplaneBench } from './dataplane.js';
 import { logOpenBench } from './log-open.js';
+import { manyBench } from './many.js';
 import { memoryBench } from './memory.js';
 import { startupBench } from './startup.js';
 import { switchBench } from './switch.js';
@@ -12,7 +13,7 @@ export interface Bench {
   run(args: string[]): Promise<void>;
 }
 
-const benches: Bench[] = [logOpenBench, switchBench, memoryBench, dataplaneBench, startupBench];
+const benches: Bench[] = [logOpenBench, switchBench, memoryBench, dataplaneBench, startupBench, manyBench];
 
 const main = async (argv: string[]): Promise<number> => {
   const [name, ...rest] = argv;
