@@ -1,5 +1,4 @@
-import { describeNetwork, findingJson } from '../../doctor/index.js';
-import { loadEngine } from '../lazy.js';
+import { loadDoctor, loadEngine } from '../lazy.js';
 import { command } from '../spec.js';
 
 export const doctorCommand = command({
@@ -17,7 +16,7 @@ export const doctorCommand = command({
     'does. --json: one finding per line.',
   ].join('\n'),
   run: async ({ args: names }, ctx) => {
-    const { doctorNetworks, withEngine } = await loadEngine();
+    const [{ doctorNetworks, withEngine }, { describeNetwork, findingJson }] = await Promise.all([loadEngine(), loadDoctor()]);
     const reports = await withEngine({ stateDir: ctx.stateDir, configPath: ctx.configPath }, (env) => doctorNetworks(env, names));
     let blocked = 0;
     for (const r of reports) {

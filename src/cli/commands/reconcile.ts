@@ -1,7 +1,6 @@
 import type { ReconcileAnswer } from '../../daemon/index.js';
 import type { ReconcileReport } from '../../engine/index.js';
-import { checkStateDir } from '../../../state/index.js';
-import { loadDaemon, loadEngine } from '../lazy.js';
+import { loadDaemon, loadEngine, loadState } from '../lazy.js';
 import { command } from '../spec.js';
 
 export const reconcileCommand = command({
@@ -15,7 +14,7 @@ export const reconcileCommand = command({
     'and repairs drift (as verify --repair). Exit 0 once converged.',
   ].join('\n'),
   run: async (_inv, ctx) => {
-    const [{ EngineError, reconcile, withEngine }, { requestDaemon }] = await Promise.all([loadEngine(), loadDaemon()]);
+    const [{ EngineError, reconcile, withEngine }, { requestDaemon }, { checkStateDir }] = await Promise.all([loadEngine(), loadDaemon(), loadState()]);
     // A running daemon does the work (no second writer, no process start-up on its side). Its
     // socket is in the state directory: one someone else could write is not asked anything.
     checkStateDir(ctx.stateDir);
