@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { planFor } from '../../../src/cli/commands/plan.js';
+import { planFor } from '../../../src/cli/commands/plan-run.js';
 import { defaultConfig } from '../../../src/config/index.js';
 import { parseNetworkXml } from '../../../src/definition/index.js';
 import { createJournal, defineNetwork, runNetworkOps, type EngineEnv } from '../../../src/engine/index.js';
