@@ -78,6 +78,9 @@ const v1 = {
   'config.restored': { scope: 'none', data: shape({ path: str }) },
   'drift.found': { scope: 'none', data: shape({ missing: arrOf(str), foreign: arrOf(str) }) },
   'drift.repaired': { scope: 'none', data: none },
+  // libvirt ran vnetfw as its network hook (`NAME OP SUBOP`) for a network vnetfw has defined; the
+  // action it took follows as an operation of its own.
+  'libvirt.hook': { scope: 'network', data: shape({ libvirtOp: nonEmpty, libvirtSubop: str, action: oneOf(['start', 'stop', 'none']) }) },
   'log.repaired': { scope: 'none', data: shape({ quarantine: str, bytes: nat, reason: str }) },
   // A stale writer lock (its process gone) was taken over at open.
   'lock.recovered': { scope: 'none', data: shape({ pid: int }) },

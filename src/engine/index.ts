@@ -9,3 +9,4 @@ export { findDrift, repairDrift, type Drift } from './drift.js';
 export { checkAndRepair } from './repair.js';
 export { adoptFromLibvirt } from './adopt.js';
 export { doctorNetworks, type DoctorReport } from './doctor.js';
+export { runLibvirtHook, type HookOutcome } from './libvirt-hook.js';

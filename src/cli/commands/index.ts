@@ -6,6 +6,7 @@ import { defineCommand } from './define.js';
 import { demoCommand } from './demo.js';
 import { doctorCommand } from './doctor.js';
 import { helpCommand } from './help.js';
+import { libvirtCommand } from './libvirt.js';
 import { startCommand, stopCommand } from './lifecycle.js';
 import { logCommand } from './log.js';
 import { metricsCommand } from './metrics.js';
@@ -19,5 +20,5 @@ import { verifyCommand } from './verify.js';
 // `command({...})` (src/cli/spec.ts): parsing, --help and completion follow from it.
 export const commands: Command[] = [
   defineCommand, undefineCommand, startCommand, stopCommand, listCommand, statusCommand, planCommand, reconcileCommand,
-  verifyCommand, doctorCommand, daemonCommand, metricsCommand, adoptCommand, logCommand, demoCommand, completionCommand, helpCommand,
+  verifyCommand, doctorCommand, daemonCommand, metricsCommand, adoptCommand, libvirtCommand, logCommand, demoCommand, completionCommand, helpCommand,
 ];
