@@ -1,3 +1,4 @@
+import { Observable } from 'rxjs';
 import { defaultConfig, type NetConf } from '../config/index.js';
 import { checkAndRepair, reconcile, withEngine, type Drift, type EngineEnv, type ReconcileReport } from '../engine/index.js';
 import type { Runner } from '../exec/types.js';
@@ -31,7 +32,8 @@ export interface CycleRunnerOptions {
 }
 
 export interface CycleRunner {
-  run(job: Job, triggers: readonly TriggerKind[]): Promise<CycleResult>;
+  // Emits the result once the cycle's records are durable, completes when the cycle is over.
+  run(job: Job, triggers: readonly TriggerKind[]): Observable<CycleResult>;
   // Has a record been written since the end of our last cycle (by another vnetfw process)?
   logMoved(): Promise<boolean>;
 }
@@ -80,48 +82,60 @@ export const createCycleRunner = (opts: CycleRunnerOptions): CycleRunner => {
     }
   };
 
-  return {
-    async run(job, triggers) {
-      const t0 = Date.now();
-      const out: CycleResult = { job, triggers: [...triggers], startedAt: new Date(t0).toISOString(), durationMs: 0, drift: [], repaired: [], failed: [] };
-      try {
-        const reading = await keeper.read();
-        let config = reading.config;
-        let using = 'its last good configuration';
-        if (reading.error !== null && config === null) {
-          config = await recordedConfig(opts.stateDir, opts.configPath);
-          using = config === null ? 'no configuration: drift repair only' : 'the configuration recorded in the log';
+  const cycle = async (job: Job, triggers: readonly TriggerKind[], emit: (r: CycleResult) => void): Promise<void> => {
+    const t0 = Date.now();
+    const out: CycleResult = { job, triggers: [...triggers], startedAt: new Date(t0).toISOString(), durationMs: 0, drift: [], repaired: [], failed: [] };
+    let answered = false;
+    const done = (): void => { out.durationMs = Date.now() - t0; answered = true; emit(out); };
+    try {
+      const reading = await keeper.read();
+      let config = reading.config;
+      let using = 'its last good configuration';
+      if (reading.error !== null && config === null) {
+        config = await recordedConfig(opts.stateDir, opts.configPath);
+        using = config === null ? 'no configuration: drift repair only' : 'the configuration recorded in the log';
+      }
+      if (reading.error !== null) {
+        out.configError = reading.error;
+        opts.warn(`${reading.error} (the daemon goes on with ${using})`);
+      }
+      if (reading.restored) opts.warn(`${opts.configPath} is valid again`);
+      // With no configuration at all, only what needs none: drift repair of what is recorded.
+      const effectiveJob: Job = config === null ? 'drift' : job;
+      await withEngine({
+        stateDir: opts.stateDir, configPath: opts.configPath, config: config ?? defaultConfig(opts.configPath),
+        ...(opts.runner === undefined ? {} : { runner: opts.runner }),
+      }, async (env) => {
+        if (reading.error !== null && reading.firstSeen) {
+          env.journal.note({ type: 'config.invalid', data: { path: opts.configPath, error: reading.error, using } });
         }
-        if (reading.error !== null) {
-          out.configError = reading.error;
-          opts.warn(`${reading.error} (the daemon goes on with ${using})`);
-        }
-        if (reading.restored) opts.warn(`${opts.configPath} is valid again`);
-        // With no configuration at all, only what needs none: drift repair of what is recorded.
-        const effectiveJob: Job = config === null ? 'drift' : job;
-        await withEngine({
-          stateDir: opts.stateDir, configPath: opts.configPath, config: config ?? defaultConfig(opts.configPath),
-          ...(opts.runner === undefined ? {} : { runner: opts.runner }),
-        }, async (env) => {
-          if (reading.error !== null && reading.firstSeen) {
-            env.journal.note({ type: 'config.invalid', data: { path: opts.configPath, error: reading.error, using } });
-          }
-          if (reading.restored) env.journal.note({ type: 'config.restored', data: { path: opts.configPath } });
-          await work(env, effectiveJob, out);
-          if (effectiveJob !== job) out.error = `not reconciled: ${reading.error ?? ''}`;
-          await env.journal.flush();
-          // A snapshot at the end of every cycle that wrote something: the next cycle's open then
-          // reads one file instead of folding (and hash-checking) this cycle's records again.
-          if (env.journal.store.state().seq > lastOwnSeq) await env.journal.store.snapshot();
-          lastOwnSeq = env.journal.store.state().seq;
-        });
-      } catch (err) {
+        if (reading.restored) env.journal.note({ type: 'config.restored', data: { path: opts.configPath } });
+        await work(env, effectiveJob, out);
+        if (effectiveJob !== job) out.error = `not reconciled: ${reading.error ?? ''}`;
+        await env.journal.flush();
+        // Everything is on disk: whoever waits for this cycle gets its answer now.
+        done();
+        // A snapshot at the end of every cycle that wrote something: the next cycle's open then
+        // reads one file instead of folding (and hash-checking) this cycle's records again.
+        if (env.journal.store.state().seq > lastOwnSeq) await env.journal.store.snapshot();
+        lastOwnSeq = env.journal.store.state().seq;
+      });
+    } catch (err) {
+      // Before the answer: the cycle failed. After it: only its snapshot did (the next open folds).
+      if (!answered) {
         out.error = message(err);
         fail(`${job} failed: ${out.error}`);
+        done();
+      } else {
+        opts.warn(`${job}: after the cycle: ${message(err)}`);
       }
-      out.durationMs = Date.now() - t0;
-      return out;
-    },
+    }
+  };
+
+  return {
+    run: (job, triggers) => new Observable<CycleResult>((sub) => {
+      void cycle(job, triggers, (r) => sub.next(r)).then(() => sub.complete());
+    }),
     async logMoved() {
       const store = await openStore(opts.stateDir, { readonly: true });
       try {

@@ -32,7 +32,9 @@ export interface Triggers<R> {
 }
 
 export interface CycleDeps<R> {
-  // Must not fail: a failed cycle is a result too (the daemon goes on).
+  // Emits the cycle's result once, as soon as its work is durable (requests are answered then), and
+  // completes when the cycle is over (housekeeping such as a snapshot may come between). Must not
+  // fail: a failed cycle is a result too (the daemon goes on).
   run: (job: Job, triggers: readonly TriggerKind[]) => Observable<R> | Promise<R>;
   // Did anyone but us write to the log since our last cycle? Asked only when a log change is the
   // sole reason for a reconcile (our own records make the log change too).

@@ -15,7 +15,7 @@ interface Result { cycle: number; job: Job }
 // Returns the cycles started (when, which job, why) and the answers requests got (when, which cycle).
 const simulate = (
   marbles: Partial<Record<'config' | 'log' | 'kernel' | 'periodic' | 'hup' | 'requests' | 'stop', string>>,
-  o: { cycleMs?: number; logMoved?: boolean; debounceMs?: number; until?: string } = {},
+  o: { cycleMs?: number; tailMs?: number; logMoved?: boolean; debounceMs?: number } = {},
 ): { runs: Run[]; answers: Array<{ at: number; request: string; result: Result | 'stopped' }> } => {
   const runs: Run[] = [];
   const answers: Array<{ at: number; request: string; result: Result | 'stopped' }> = [];
@@ -33,7 +33,9 @@ const simulate = (
       run: (job, triggers) => {
         runs.push({ at: ts.now(), job, triggers: [...triggers].sort() });
         const n = runs.length;
-        return cold<Result | 'stopped'>(`${cycleMs}ms (r|)`, { r: { cycle: n, job } });
+        // The result at cycleMs; the cycle ends tailMs later (its snapshot).
+        const tail = o.tailMs === undefined ? '' : ` ${o.tailMs - 1}ms`;
+        return cold<Result | 'stopped'>(o.tailMs === undefined ? `${cycleMs}ms (r|)` : `${cycleMs}ms r${tail} |`, { r: { cycle: n, job } });
       },
       logMoved: () => cold('1ms (m|)', { m: o.logMoved ?? false }),
       stopped: (): 'stopped' => 'stopped',
@@ -107,6 +109,14 @@ describe('scheduleCycles', () => {
       { at: 100, request: 'a', result: { cycle: 2, job: 'reconcile' } },
       { at: 170, request: 'b', result: { cycle: 3, job: 'reconcile' } },
     ]);
+  });
+
+  it('answers as soon as the cycle has its result; the next cycle waits for the end of this one', () => {
+    // Each cycle has its result 50 ms in and ends 30 ms later (its snapshot). Request a (10) is served
+    // by cycle 2 (80..160), answered at 130; b arrives at 140, after that answer: cycle 3 (160..240).
+    const { runs, answers } = simulate({ requests: '10ms a 129ms b' }, { cycleMs: 50, tailMs: 30 });
+    expect(runs.map((r) => r.at)).toEqual([0, 80, 160]);
+    expect(answers.map((a) => [a.request, a.at])).toEqual([['a', 130], ['b', 210]]);
   });
 
   it('serves several requests waiting together with one cycle', () => {
