@@ -65,7 +65,7 @@ export const runDaemon = async (opts: DaemonOptions, stop: AbortSignal): Promise
       run: (job, triggers) => cycles.run(job, triggers),
       logMoved: () => cycles.logMoved(),
       stopped: () => ({ job: 'reconcile', triggers: [], startedAt: new Date().toISOString(), durationMs: 0, drift: [], repaired: [], failed: [], error: 'daemon stopped' }),
-    }, { debounceMs: opts.debounceMs ?? 300 }).pipe(tap((o) => {
+    }, { debounceMs: opts.debounceMs ?? 300, kernelDebounceMs: 100 }).pipe(tap((o) => {
       // After the start-up reconcile: from now on the daemon reacts to triggers.
       if (o.triggers.includes('start')) opts.say(`ready: watching, serving ${socketPath(opts.stateDir)}`);
       opts.onCycle?.(o);

@@ -61,10 +61,10 @@ const needsLogCheck = (triggers: ReadonlySet<TriggerKind>): boolean =>
   triggers.has('log') && !RECONCILE_TRIGGERS.some((t) => triggers.has(t));
 
 export const scheduleCycles = <R>(
-  t: Triggers<R>, deps: CycleDeps<R>, opts: { debounceMs: number; scheduler?: SchedulerLike },
+  t: Triggers<R>, deps: CycleDeps<R>, opts: { debounceMs: number; kernelDebounceMs?: number; scheduler?: SchedulerLike },
 ): Observable<CycleOutcome<R>> => defer(() => {
-  const debounced = (src: Observable<unknown>, trigger: TriggerKind): Observable<Demand<R>> =>
-    src.pipe(debounceTime(opts.debounceMs, opts.scheduler), map(() => ({ trigger })));
+  const debounced = (src: Observable<unknown>, trigger: TriggerKind, ms = opts.debounceMs): Observable<Demand<R>> =>
+    src.pipe(debounceTime(ms, opts.scheduler), map(() => ({ trigger })));
   const stop$ = t.stop$.pipe(take(1), share());
   let stopped = false;
   let pending: Batch<R> | null = null;
@@ -74,7 +74,8 @@ export const scheduleCycles = <R>(
     of<Demand<R>>({ trigger: 'start' }),
     debounced(t.config$, 'config'),
     debounced(t.log$, 'log'),
-    debounced(t.kernel$, 'kernel'),
+    // One nft or iptables command's events arrive together: a short wait gathers them.
+    debounced(t.kernel$, 'kernel', opts.kernelDebounceMs),
     t.periodic$.pipe(map((): Demand<R> => ({ trigger: 'periodic' }))),
     t.hup$.pipe(map((): Demand<R> => ({ trigger: 'hup' }))),
     t.requests$.pipe(map((reply): Demand<R> => ({ trigger: 'request', reply }))),
