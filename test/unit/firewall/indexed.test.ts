@@ -1,7 +1,7 @@
 // The indexed layout's commands (pure) and the one batch composer. Expected text written by hand
 // from the layout's design (docs/architecture.md): libvirt's per-network rules, in the order
 // libvirt's chains hold them, moved into one chain per network behind interface verdict maps.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -82,6 +82,50 @@ describe('indexed layout: one network', () => {
     expect(at('add table inet vnetfw')).toBe(0);
     expect(at('add chain inet vnetfw nat_default')).toBeLessThan(at('add map inet vnetfw nat4'));
     expect(at('add rule inet vnetfw forward oifname vmap @to_guest')).toBeLessThan(at('add element'));
+  });
+});
+
+describe('indexed layout in the engine: one network, one transaction', () => {
+  const cleanup: Array<() => Promise<void>> = [];
+  afterEach(async () => { for (const c of cleanup.splice(0)) await c(); });
+  const sysctl: Sysctl = { read: () => Promise.resolve('1'), write: () => Promise.resolve('1') };
+
+  it('with 5 networks active, starting and stopping a 6th is one nft -f each, naming only that network', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vnetfw-indexed-'));
+    const store = await openStore(join(dir, 'state'));
+    cleanup.push(async () => { await store.close(); rmSync(dir, { recursive: true, force: true }); });
+    const journal = createJournal(store);
+    const fake = new FakeRunner();
+    // The fake's nft model knows libvirt's tables only: indexed batches succeed as sent.
+    fake.failWhen((req) => (req.stdin?.includes('inet vnetfw') === true ? { exitCode: 0 } : false));
+    const env: EngineEnv = { journal, runner: fake, sysctl, config: defaultConfig(join(dir, 'c')), backend: () => 'nftables-indexed' };
+    const base = readFileSync(join(casesDir, 'nat-default.xml'), 'utf8');
+    for (let i = 0; i < 6; i++) {
+      const file = join(dir, `n${i}.xml`);
+      writeFileSync(file, base.replace('<name>default</name>', `<name>n${i}</name>`).replace('virbr0', `virbr${i}`).replace(/192\.168\.122\./g, `192.168.${100 + i}.`));
+      await defineNetwork(journal, file);
+    }
+    await runNetworkOps(env, [0, 1, 2, 3, 4].map((i) => ({ name: `n${i}`, event: { type: 'START' as const, backend: 'nftables-indexed' as const } })));
+    const nftRuns = (from: number) => fake.calls.slice(from).filter((c) => c.req.argv[0] === 'nft');
+    let mark = fake.calls.length;
+    const [started] = await runNetworkOps(env, [{ name: 'n5', event: { type: 'START', backend: 'nftables-indexed' } }]);
+    expect(started?.status?.state).toBe('active');
+    const startRuns = nftRuns(mark);
+    expect(startRuns.map((c) => c.req.argv)).toEqual([['nft', '-f', '-']]);
+    expect(startRuns[0]?.req.stdin).toContain('net_n5');
+    expect(startRuns[0]?.req.stdin).not.toMatch(/n[0-4]\b|virbr[0-4]\b/);
+    mark = fake.calls.length;
+    await runNetworkOps(env, [{ name: 'n5', event: { type: 'STOP' } }]);
+    const stopRuns = nftRuns(mark);
+    expect(stopRuns.map((c) => c.req.argv)).toEqual([['nft', '-f', '-']]);
+    expect(stopRuns[0]?.req.stdin.trim().split('\n')).toEqual([
+      'delete element inet vnetfw dhcp_csum { "virbr5" }',
+      'delete element inet vnetfw nat4 { 192.168.105.0/24 }',
+      'delete element inet vnetfw from_guest { "virbr5" }',
+      'delete element inet vnetfw to_guest { "virbr5" }',
+      'delete chain inet vnetfw nat_n5',
+      'delete chain inet vnetfw net_n5',
+    ]);
   });
 });
 
