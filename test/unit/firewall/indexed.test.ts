@@ -118,7 +118,7 @@ describe('indexed layout in the engine: one network, one transaction', () => {
     await runNetworkOps(env, [{ name: 'n5', event: { type: 'STOP' } }]);
     const stopRuns = nftRuns(mark);
     expect(stopRuns.map((c) => c.req.argv)).toEqual([['nft', '-f', '-']]);
-    expect(stopRuns[0]?.req.stdin.trim().split('\n')).toEqual([
+    expect((stopRuns[0]?.req.stdin ?? '').trim().split('\n')).toEqual([
       'delete element inet vnetfw dhcp_csum { "virbr5" }',
       'delete element inet vnetfw nat4 { 192.168.105.0/24 }',
       'delete element inet vnetfw from_guest { "virbr5" }',
