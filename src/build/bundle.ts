@@ -4,7 +4,7 @@
 // of rxjs, execa and fast-xml-parser is most of a command's start-up (docs/performance.md).
 // CommonJS, because Node's ES module loader reads each module through fs/promises and costs a
 // few milliseconds more per command; bin/vnetfw.js loads it with require(). Run after tsc.
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { rolldown } from 'rolldown';
 
@@ -21,5 +21,7 @@ const bundle = await rolldown({
   // The demo runs its agent script from beside its own module: it stays as tsc wrote it.
   external: [/\/demo\/index\.js$/],
 });
+// Chunks are named for their first module: a layer that moved would leave its old chunk behind.
+for (const f of readdirSync(`${root}dist/src/cli`)) if (/^vnetfw(-[\w-]+)?\.cjs$/.test(f)) rmSync(`${root}dist/src/cli/${f}`);
 await bundle.write({ dir: `${root}dist/src/cli`, format: 'cjs', entryFileNames: '[name].cjs', chunkFileNames: 'vnetfw-[name].cjs' });
 await bundle.close();
