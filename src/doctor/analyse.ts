@@ -44,8 +44,10 @@ export const analyseNetwork = (def: NetworkDef, tables: readonly Table[], opts: 
     for (const { table, chain } of baseChainsOn(foreign, probe.packet.hook, probe.family)) {
       const outcomes = evaluateBaseChain({ isOwn }, table, chain, probe.packet);
       const blocks = outcomes.filter(blocking);
-      // name a sure drop/reject before a "may" (an unknown verdict or condition)
-      const first = blocks.find((o) => o.fate !== 'unknown') ?? blocks[0];
+      // name a drop/reject reached for sure before one a condition only may lead to, and either
+      // before an unknown verdict
+      const decided = blocks.filter((o) => o.fate !== 'unknown');
+      const first = decided.find((o) => o.sure) ?? decided[0] ?? blocks[0];
       if (first === undefined) continue;
       const w = first.where;
       const verdict = verdictOf(outcomes, first);

@@ -6,7 +6,8 @@ import { matchAll, matchValues } from './match.js';
 import type { Chain, Hook, Packet, Table, Verdict, Where } from './model.js';
 
 export type Fate = 'accept' | 'drop' | 'reject' | 'unknown';
-export interface Outcome { fate: Fate; where: Where; own: boolean }
+// `sure`: reached without passing a condition that only may match (names the blocking rule best)
+export interface Outcome { fate: Fate; where: Where; own: boolean; sure: boolean }
 
 // A walk step's results: verdicts that end the walk, and whether it may also go on ('next') or
 // leave the chain ('return').
@@ -27,7 +28,7 @@ const walkChain = (ctx: EvalContext, table: Table, base: string, name: string, p
   const chain: Chain | undefined = table.chains.get(name);
   const own = ctx.isOwn(table, name);
   if (chain === undefined || depth > MAX_DEPTH) {
-    return { ends: [{ fate: 'unknown', where: whereOf(table, base, name), own }], next: false, ret: false };
+    return { ends: [{ fate: 'unknown', where: whereOf(table, base, name), own, sure: true }], next: false, ret: false };
   }
   const ends: Outcome[] = [];
   let mayReturn = false;
@@ -35,7 +36,7 @@ const walkChain = (ctx: EvalContext, table: Table, base: string, name: string, p
     const m = matchAll(pkt, rule.conds);
     if (m === 'no' || rule.verdict === null) continue;
     const w = applyVerdict(ctx, table, base, rule.verdict, pkt, depth, whereOf(table, base, name, index, rule), own);
-    ends.push(...w.ends);
+    ends.push(...(m === 'yes' ? w.ends : w.ends.map((o) => ({ ...o, sure: false }))));
     if (w.ret) mayReturn = true;
     // a sure match whose verdict cannot go on ends the walk here; otherwise the rules below
     // still see the packet (on the 'no match' branch, or after a `continue`/returning jump)
@@ -49,9 +50,9 @@ const applyVerdict = (ctx: EvalContext, table: Table, base: string, v: Verdict, 
     case 'accept':
     case 'drop':
     case 'reject':
-      return { ends: [{ fate: v.kind, where: at, own }], next: false, ret: false };
+      return { ends: [{ fate: v.kind, where: at, own, sure: true }], next: false, ret: false };
     case 'unknown':
-      return { ends: [{ fate: 'unknown', where: at, own }], next: false, ret: false };
+      return { ends: [{ fate: 'unknown', where: at, own, sure: true }], next: false, ret: false };
     case 'continue':
       return { ends: [], next: true, ret: false };
     case 'return':
@@ -69,7 +70,7 @@ const applyVerdict = (ctx: EvalContext, table: Table, base: string, v: Verdict, 
         const m = matchValues(pkt, v.field, e.values, v.proto);
         if (m === 'no') continue;
         const w = applyVerdict(ctx, table, base, e.verdict, pkt, depth, at, own);
-        ends.push(...w.ends); next ||= w.next; ret ||= w.ret;
+        ends.push(...(m === 'yes' ? w.ends : w.ends.map((o) => ({ ...o, sure: false })))); next ||= w.next; ret ||= w.ret;
         if (m === 'yes') return { ends, next, ret };
       }
       return { ends, next: true, ret };
@@ -82,7 +83,7 @@ const applyVerdict = (ctx: EvalContext, table: Table, base: string, v: Verdict, 
 export const evaluateBaseChain = (ctx: EvalContext, table: Table, chain: Chain, pkt: Packet): Outcome[] => {
   const w = walkChain(ctx, table, chain.name, chain.name, pkt, 0);
   const out = [...w.ends];
-  if (w.ret || w.next) out.push({ fate: chain.base?.policy ?? 'accept', where: whereOf(table, chain.name, chain.name), own: ctx.isOwn(table, chain.name) });
+  if (w.ret || w.next) out.push({ fate: chain.base?.policy ?? 'accept', where: whereOf(table, chain.name, chain.name), own: ctx.isOwn(table, chain.name), sure: true });
   return out;
 };
 

@@ -23,17 +23,19 @@ const answers = (name: string) => async (argv: string[]): Promise<QueryResult> =
   return { exitCode: 0, stdout: '', stderr: '' };    // ip6tables-*-save, ip -6 route: nothing there
 };
 
+const natIpv6 = parseNetworkXml(readFileSync(new URL('../../fixtures/cases/nat-ipv6.xml', import.meta.url), 'utf8'), 'nat-ipv6.xml');
+
 const INTEGRATE: HostFirewallPolicy = { mode: 'integrate', explicit: false };
-const doctor = async (name: string, policy = INTEGRATE): Promise<Finding[]> => {
+const doctor = async (name: string, policy = INTEGRATE, network = def): Promise<Finding[]> => {
   const view = await readHostFirewall(answers(name), () => true);
-  return analyseNetwork(def, view.tables, { uplinks: view.uplinks, hostFirewall: policy });
+  return analyseNetwork(network, view.tables, { uplinks: view.uplinks, hostFirewall: policy });
 };
 // The parts a reader checks: traffic, verdict, where, whose, what vnetfw does.
 const brief = (f: Finding): string =>
   [f.traffic, f.ipFamily, f.protocols.slice().sort().join('+'), f.verdict, `${f.family} ${f.table} ${f.chain}`, f.policy ?? 'rule', f.owner ?? '-', f.action].join(' | ');
 
 describe('doctor on captured neighbours', () => {
-  for (const name of ['none-nft', 'none-iptables', 'firewalld-vnetfw-zone-nft', 'docker28-iptables', 'docker28-user-nft']) {
+  for (const name of ['none-nft', 'none-iptables', 'firewalld-vnetfw-zone-nft', 'docker28-iptables', 'docker28-user-nft', 'nixos-integrated-nft']) {
     it(`${name}: nothing blocks`, async () => {
       expect((await doctor(name)).map(brief)).toEqual([]);
     });
@@ -45,6 +47,16 @@ describe('doctor on captured neighbours', () => {
       'guest-guest | ipv4 | tcp+udp | reject | inet firewalld filter_FWD_public | rule | firewalld | integrate',
       'dns-in | ipv4 | tcp+udp | reject | inet firewalld filter_IN_public | rule | firewalld | integrate',
       'dhcp-in | ipv4 | udp | reject | inet firewalld filter_IN_public | rule | firewalld | integrate',
+    ]);
+  });
+
+  it('firewalld and an IPv6 network: the IPv6 classes are rejected too (zone public opens only the DHCPv6 client port)', async () => {
+    const f = (await doctor('firewalld-nft', INTEGRATE, natIpv6)).map((x) => `${x.traffic} ${x.ipFamily} ${x.verdict} ${x.chain}`);
+    expect(f).toEqual([
+      'guest-out ipv4 reject filter_FWD_public', 'guest-guest ipv4 reject filter_FWD_public',
+      'dns-in ipv4 reject filter_IN_public', 'dhcp-in ipv4 reject filter_IN_public',
+      'guest-out ipv6 reject filter_FWD_public', 'guest-guest ipv6 reject filter_FWD_public',
+      'dns-in ipv6 reject filter_IN_public', 'dhcp-in ipv6 reject filter_IN_public',
     ]);
   });
 
