@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseNetworkXml } from '../../../src/definition/index.js';
-import { analyseNetwork, renderNftRule, tablesFromIptablesSave, tablesFromNftJson, type Finding } from '../../../src/doctor/index.js';
+import { analyseNetwork, describeFinding, renderNftRule, tablesFromIptablesSave, tablesFromNftJson, type Finding } from '../../../src/doctor/index.js';
 
 const xml = readFileSync(new URL('../../fixtures/cases/nat-default.xml', import.meta.url), 'utf8');
 const def = parseNetworkXml(xml, 'nat-default.xml');
@@ -111,5 +111,18 @@ describe('iptables-save reader', () => {
     expect(runSave(save('-A FORWARD -j NFQUEUE --queue-num 1\n', 'ACCEPT')).map((f) => f.verdict)).toEqual(['may-drop', 'may-drop', 'may-drop']);
     const owner = runSave(save('', 'DROP'))[0]?.owner;
     expect(owner).toBe('iptables-legacy');
+  });
+});
+
+describe('doctor output', () => {
+  it("control characters in other programs' names and comments are shown escaped", () => {
+    const evil = doc(ruleset('inet', 'host', [{ name: 'fwd', hook: 'forward', rules: [[{ drop: null }]] }])) as { nftables: Record<string, Record<string, unknown>>[] };
+    const rule = evil.nftables.find((o) => o.rule !== undefined)?.rule;
+    if (rule !== undefined) rule.comment = 'x\u001b[2Jy';
+    const [f] = run(evil);
+    expect(f?.rule).toBe('drop comment "x\u001b[2Jy"');
+    const text = describeFinding(f as Finding);
+    expect(text).toContain('drop comment "x\\x1b[2Jy"');
+    expect(text).not.toContain('\u001b');
   });
 });
