@@ -3,6 +3,7 @@
 // records stay readable (readRecordData upgrades them). Validators run on append and on read.
 import type { NetworkDef } from '../src/definition/types.js';
 import type { Backend, FwCommand, FwRemoval } from '../src/firewall/model.js';
+import type { IntegrationStep } from '../src/firewall/neighbours/model.js';
 import {
   arrOf, bool, type Check, type Checked, checkAt, int, nat, nonEmpty, num, obj, oneOf, opt, SchemaError, shape, shapeAs, str,
 } from './check.js';
@@ -25,10 +26,14 @@ const fwRemoval: Check<FwRemoval> = shapeAs<FwRemoval>({
 const networkDef: Check<NetworkDef> = shapeAs<NetworkDef>({
   name: nonEmpty,
   'uuid?': str,
-  bridge: shape({ name: str, stp: bool, delay: num }),
+  bridge: shape({ name: str, stp: bool, delay: num, 'zone?': str }),
   forward: shape({ mode: oneOf(['none', 'nat', 'route', 'open']), 'dev?': str, 'nat?': obj }),
   ipv6: bool,
   ips: arrOf(shape({ family: oneOf(['ipv4', 'ipv6']), address: str, prefix: int, dhcpRanges: arrOf(obj), dhcpHosts: arrOf(obj) })),
+});
+const integrationStep: Check<IntegrationStep> = shapeAs<IntegrationStep>({
+  id: nonEmpty, neighbour: oneOf(['firewalld', 'docker', 'host-nft']), argv: arrOf(str), undo: arrOf(arrOf(str)),
+  'check?': arrOf(str), 'handle?': nat, 'shared?': str, 'nftChain?': shape({ family: str, table: str, chain: str }), 'marker?': str,
 });
 const none: Check<Record<string, never>> = obj as Check<Record<string, never>>;
 const reason = shape({ reason: str });
@@ -50,7 +55,7 @@ const v1 = {
     scope: 'none',
     data: shape({
       step: nat, argv: arrOf(str), 'stdin?': str, commands: arrOf(fwCommand), purpose: oneOf(COMMAND_PURPOSES), 'undo?': arrOf(fwCommand),
-      'networks?': arrOf(str),
+      'networks?': arrOf(str), 'integration?': integrationStep,
     }),
   },
   // argv/stdin repeat the intended command's (the store fills them in), so each finished record
@@ -65,6 +70,10 @@ const v1 = {
   },
   'removal.recorded': { scope: 'network', data: shape({ removal: fwRemoval }) },
   'removal.cleared': { scope: 'network', data: shape({ backend }) },
+  // A neighbour integration step in place (firewalld zone, Docker accept rule, host nft rule) with
+  // its removal; `integration.removed`: it is gone, or handed to network `to` (a shared step).
+  'integration.recorded': { scope: 'network', data: shape({ step: integrationStep }) },
+  'integration.removed': { scope: 'network', data: shape({ id: nonEmpty, 'to?': nonEmpty }) },
   // The machine's states as plain strings (not checked against a list), so a machine that grows a
   // state does not make its records unreadable.
   'network.transition': { scope: 'network', data: shape({ from: str, to: nonEmpty, event: str }) },

@@ -2,6 +2,7 @@
 // and never mutates its input (unchanged parts are shared), so snapshots, tests and replays agree.
 import type { NetworkDef } from '../src/definition/types.js';
 import type { Backend, FwCommand, FwRemoval } from '../src/firewall/model.js';
+import type { IntegrationStep } from '../src/firewall/neighbours/model.js';
 import type { CommandPurpose, EventData, EventType, OperationKind } from './events.js';
 import { GENESIS_HASH } from './hash.js';
 import type { LogRecord } from './record.js';
@@ -13,6 +14,7 @@ export interface StepStatus {
   commands: FwCommand[];
   purpose: CommandPurpose;
   undo?: FwCommand[];
+  integration?: IntegrationStep;
   result?: { exitCode: number; stdout: string; stderr: string; durationMs?: number };
 }
 
@@ -37,6 +39,8 @@ export interface NetworkStatus {
   // rules exist until the old ones are cleared; recovery needs both.
   removals: Partial<Record<Backend, FwRemoval>>;
   inFlight: InFlight | null;
+  // Neighbour integration steps in place (absent: none), in the order they were taken.
+  integration?: IntegrationStep[];
   lastError?: string;
   drift?: { missing: string[]; foreign: string[]; seq: number };
 }
@@ -85,6 +89,7 @@ const foldNetwork = (n: NetworkStatus, rec: LogRecord): NetworkStatus | undefine
       const step: StepStatus = { step: d.step, argv: d.argv, commands: d.commands, purpose: d.purpose };
       if (d.stdin !== undefined) step.stdin = d.stdin;
       if (d.undo !== undefined) step.undo = d.undo;
+      if (d.integration !== undefined) step.integration = d.integration;
       return { ...n, inFlight: { ...n.inFlight, steps: [...n.inFlight.steps, step] } };
     }
     case 'command.finished': {
@@ -116,6 +121,18 @@ const foldNetwork = (n: NetworkStatus, rec: LogRecord): NetworkStatus | undefine
       // The installed backend is what is still recorded (the other one, mid make-before-break).
       const left = n.backend !== null && n.backend !== backend && removals[n.backend] !== undefined ? n.backend : (Object.keys(removals)[0] as Backend | undefined);
       return { ...n, removals, backend: left ?? null };
+    }
+    case 'integration.recorded': {
+      const { step } = rec.data as Data<'integration.recorded'>;
+      const kept = (n.integration ?? []).filter((s) => s.id !== step.id);
+      return { ...n, integration: [...kept, step] };
+    }
+    case 'integration.removed': {
+      const { id } = rec.data as Data<'integration.removed'>;
+      const kept = (n.integration ?? []).filter((s) => s.id !== id);
+      if (kept.length > 0) return { ...n, integration: kept };
+      const { integration: _i, ...rest } = n;
+      return rest;
     }
     case 'network.transition':
       return { ...n, state: (rec.data as Data<'network.transition'>).to };

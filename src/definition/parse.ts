@@ -81,7 +81,10 @@ const parseBridge = (file: string, root: XNode): NetworkDef['bridge'] => {
   if (stpAttr !== undefined && stpAttr !== 'on' && stpAttr !== 'off') fail('EDEF_BRIDGE', `${file}: bridge stp '${stpAttr}' is invalid: must be on or off`);
   const delayAttr = attr(bridge, 'delay');
   if (delayAttr !== undefined && !/^\d{1,6}$/.test(delayAttr)) fail('EDEF_BRIDGE', `${file}: bridge delay '${delayAttr}' is invalid: not a number of seconds`);
-  return { name, stp: stpAttr !== 'off', delay: delayAttr === undefined ? 0 : Number(delayAttr) };
+  // libvirt's schema for the firewalld zone: letters, digits, '_' and '-' (it becomes an argv).
+  const zone = attr(bridge, 'zone');
+  if (zone !== undefined && !/^[a-zA-Z0-9_-]+$/.test(zone)) fail('EDEF_BRIDGE', `${file}: bridge zone '${zone}' is invalid: only letters, digits, '_' and '-'`);
+  return { name, stp: stpAttr !== 'off', delay: delayAttr === undefined ? 0 : Number(delayAttr), ...(zone === undefined ? {} : { zone }) };
 };
 
 const UUID = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;

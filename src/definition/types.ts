@@ -26,7 +26,7 @@ export interface NatDef {
 export interface NetworkDef {
   name: string;
   uuid?: string;
-  bridge: { name: string; stp: boolean; delay: number };
+  bridge: { name: string; stp: boolean; delay: number; zone?: string };   // zone: firewalld zone (<bridge zone='...'/>)
   mac?: string;
   mtu?: number;
   forward: { mode: ForwardMode; dev?: string; nat?: NatDef };

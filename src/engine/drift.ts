@@ -1,4 +1,6 @@
-import { iptablesCheckOf, iptablesSave, type Backend, type FwCommand, type FwRemoval } from '../firewall/index.js';
+import { iptablesCheckOf, iptablesSave, type Backend, type FwCommand, type FwRemoval, type IntegrationStep } from '../firewall/index.js';
+import { missingIntegration, retakeSteps } from './neighbours.js';
+import { openScope } from './operations.js';
 import type { NetworkStatus } from '../../state/index.js';
 import type { EngineEnv } from './env.js';
 import { indexedDiff, readIndexedView } from './indexed-view.js';
@@ -8,7 +10,9 @@ import { runStep, newOpId, type OpScope } from './steps.js';
 
 // Drift: the kernel no longer holds what the log says vnetfw installed (a flushed chain, a deleted
 // rule), or our chains hold rules nobody recorded. Read-only: it only lists our own objects.
-export interface Drift { network: string; backend: Backend; missing: string[]; foreign: string[] }
+// `neighbours`: integration steps no longer in effect (firewalld forgot the bridge's zone after a
+// reload or restart, someone flushed DOCKER-USER); repaired by taking them again, rules untouched.
+export interface Drift { network: string; backend: Backend; missing: string[]; foreign: string[]; neighbours?: IntegrationStep[] }
 
 const commandsOf = (r: FwRemoval | undefined): FwCommand[] => (r === undefined ? [] : r.groups.flatMap((g) => g.commands));
 
@@ -97,6 +101,13 @@ export const findDrift = async (env: EngineEnv, names?: readonly string[], opts:
       if (d.missing.length > 0 || d.foreign.length > 0) drift.push({ network: n.name, backend: 'nftables-indexed', ...d });
     }
   }
+  for (const n of networks) {
+    const gone = await missingIntegration(scope, n);
+    if (gone.length === 0) continue;
+    const missing = gone.map((s) => `${s.neighbour}: ${s.argv.join(' ')}`);
+    const d = drift.find((x) => x.network === n.name);
+    if (d !== undefined) { d.missing.push(...missing); d.neighbours = gone; } else drift.push({ network: n.name, backend: n.backend ?? 'nftables', missing, foreign: [], neighbours: gone });
+  }
   for (const d of drift) env.journal.note({ type: 'drift.found', network: d.network, data: { missing: d.missing, foreign: d.foreign } });
   await env.journal.flush();
   return drift;
@@ -106,9 +117,27 @@ export const findDrift = async (env: EngineEnv, names?: readonly string[], opts:
 export const repairDrift = async (env: EngineEnv, drift: readonly Drift[], run: (name: string) => Promise<unknown>): Promise<string[]> => {
   const repaired: string[] = [];
   for (const name of [...new Set(drift.map((d) => d.network))]) {
-    await run(name);
+    const mine = drift.filter((d) => d.network === name);
+    const steps = mine.flatMap((d) => d.neighbours ?? []);
+    const rulesToo = mine.some((d) => d.missing.length > steps.length || d.foreign.length > 0);
+    if (rulesToo) await run(name);
+    if (steps.length > 0) await repairIntegration(env, name, steps);
     await env.journal.write({ type: 'drift.repaired', network: name, data: {} });
     repaired.push(name);
   }
   return repaired;
+};
+
+// Takes a network's missing integration steps again, as one operation of its own (no rule and no
+// machine state changes: the network stays active).
+const repairIntegration = async (env: EngineEnv, name: string, steps: readonly IntegrationStep[]): Promise<void> => {
+  const scope = await openScope(env, name, 'repair');
+  try {
+    await retakeSteps(scope, name, steps);
+  } catch (err) {
+    await env.journal.write({ type: 'operation.failed', network: name, op: scope.op, data: { reason: err instanceof Error ? err.message : String(err) } });
+    throw err;
+  }
+  env.journal.note({ type: 'operation.committed', network: name, op: scope.op, data: {} });
+  await env.journal.flush();
 };

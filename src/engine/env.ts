@@ -15,4 +15,6 @@ export interface EngineEnv {
   signal?: AbortSignal;
   // Called on every machine transition and progress step, for terminals and the daemon.
   onProgress?: (network: string, message: string) => void;
+  // One-line warnings for the user (a neighbour vnetfw will not change); default: none.
+  warn?: (line: string) => void;
 }

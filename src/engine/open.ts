@@ -42,6 +42,7 @@ export const withEngine = async <T>(opts: OpenEngineOptions, fn: (env: EngineEnv
       config,
       backend: makeBackendResolver(config),
       ...(opts.onProgress === undefined ? {} : { onProgress: opts.onProgress }),
+      warn: opts.warn ?? ((line: string) => { process.stderr.write(`vnetfw: warning: ${line}\n`); }),
     };
     try {
       return await fn(env);

@@ -4,6 +4,7 @@ import type { EngineEnv } from './env.js';
 import { removeCommands } from './firewall-driver.js';
 import { bridgeExists, deleteBridge } from './host-driver.js';
 import { commandMentions, deleteByHandle, unrecordedNftRules } from './kernel-view.js';
+import { removeIntegration, rollbackIntegrationIntents } from './neighbours.js';
 import { definitionOf, networkStatus } from './registry.js';
 import type { OpScope } from './steps.js';
 import { errorMessage } from '../errors.js';
@@ -41,11 +42,15 @@ export const rollbackInFlight = async (env: EngineEnv, name: string, reason: unk
     const undos = applies.filter((s) => s.argv[0] !== 'nft').flatMap((s) => s.undo ?? []).filter((c) => commandMentions(def, c)).reverse();
     await removeCommands(scope, undos, 'rollback');
   }
+  await rollbackIntegrationIntents(scope, st, inFlight);
   const madeBridge = inFlight.steps.some((s) => s.purpose === 'host' && s.argv[1] === 'link' && s.argv[2] === 'add');
   if (inFlight.kind === 'start' && Object.keys(st.removals).length === 0 && (madeBridge || st.bridgeCreated)) {
     if (await bridgeExists(scope, st.bridge)) await deleteBridge(scope, name, st.bridge);
   }
   const left = Object.keys(networkStatus(env.journal.store, name).removals) as Backend[];
+  // A start undone or a stop finished: the network's neighbour integration goes too.
+  const ends = left.length > 0 || (st.state === 'active' && def.forward.mode === 'open') ? 'active' : 'stopped';
+  if (ends === 'stopped' && (inFlight.kind === 'start' || inFlight.kind === 'stop')) await removeIntegration(scope, name, 'rollback');
   // A stop that removed every rule but died before the bridge went: finish it (a stop does not
   // roll back; the rules are gone and the recorded state says so).
   if (inFlight.kind === 'stop' && left.length === 0 && st.bridgeCreated && await bridgeExists(scope, st.bridge)) {

@@ -13,6 +13,7 @@ import {
   applyMany, openOp, prepareHost, removeBridgeIfOurs, removeMany, repairWork, switchMany, switchRemoveFirst, undoHost,
   type OpExtra, type OpKind,
 } from './operations.js';
+import { integrate, removeIntegration } from './neighbours.js';
 import { rollbackInFlight } from './recovery.js';
 import { definitionOf, EngineError, networkStatus } from './registry.js';
 import { forNetwork, type OpScope } from './steps.js';
@@ -105,13 +106,21 @@ export const runNetworkOps = async (env: EngineEnv, items: ReadonlyArray<{ name:
             try {
               created = (await prepareHost(env, sc(), def)).created;
             } catch (err) { startBatch.leave(name); throw err; }
-            try { await startBatch.join(name, { def, backend: input.backend }); } catch (err) { await undoHost(sc(), def, created); throw err; }
+            // Neighbours (firewalld, Docker, host tables) before the rules: a neighbour that
+            // refuses fails the start before any rule is in place.
+            try { await integrate(env, sc(), def); } catch (err) { startBatch.leave(name); await undoHost(sc(), def, created); throw err; }
+            try { await startBatch.join(name, { def, backend: input.backend }); } catch (err) {
+              await removeIntegration(sc(), name, 'rollback');
+              await undoHost(sc(), def, created);
+              throw err;
+            }
           }
           await commit(name, input.backend);
           return { backend: input.backend };
         }),
         remove: fromPromise<void, RemoveInput>(async () => {
           await stopBatch.join(name, networkStatus(store, name));
+          await removeIntegration(sc(), name);
           await removeBridgeIfOurs(sc(), networkStatus(store, name));
           await commit(name, null);
         }),

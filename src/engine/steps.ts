@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { RunResult, Runner } from '../exec/types.js';
 import type { FwCommand } from '../firewall/model.js';
+import type { IntegrationStep } from '../firewall/neighbours/model.js';
 import type { Journal } from './journal.js';
 
 export type StepPurpose = 'apply' | 'remove' | 'query' | 'host' | 'rollback';
@@ -29,6 +30,8 @@ export interface StepRequest {
   commands?: FwCommand[];
   purpose: StepPurpose;
   undo?: FwCommand[];
+  integration?: IntegrationStep;   // a neighbour integration step: its removal is in the intent
+  timeoutMs?: number;
 }
 
 const MAX_OUT = 64 * 1024;
@@ -61,6 +64,7 @@ export const runStep = async (scope: OpScope, req: StepRequest): Promise<RunResu
       commands: req.commands ?? [],
       purpose: req.purpose,
       ...(req.undo === undefined ? {} : { undo: req.undo }),
+      ...(req.integration === undefined ? {} : { integration: req.integration }),
     },
   };
   if (req.purpose === 'query') scope.journal.note(intended);
@@ -68,6 +72,7 @@ export const runStep = async (scope: OpScope, req: StepRequest): Promise<RunResu
   const result = await scope.runner.run({
     argv: req.argv,
     ...(req.stdin === undefined ? {} : { stdin: req.stdin }),
+    ...(req.timeoutMs === undefined ? {} : { timeoutMs: req.timeoutMs }),
     ...(scope.signal === undefined ? {} : { signal: scope.signal }),
   });
   const truncated = result.stdout.length > MAX_OUT || result.stderr.length > MAX_OUT;

@@ -23,3 +23,4 @@ export { isOwnObjectEvent, NFT_MONITOR_ARGV } from './monitor.js';
 // what `doctor` reads of the host firewall (every table, not only ours)
 export { iptablesVariantSave, nftListRulesetJson } from './queries.js';
 export { checkLibvirtRemoval, nftRemovalTarget, RemovalShapeError, tcChecksumFilter } from './removal-shape.js';
+export * from './neighbours/index.js';

@@ -1,0 +1,158 @@
+import type { NetworkDef } from '../definition/types.js';
+import {
+  echoedHandle, factsFromRuleset, NFT_LIST_RULESET, firewalldQueries, markedHandles, noNeighbours, parseZones, planIntegration, RulesetParseError,
+  VNETFW_ZONE, withHandle, type IntegrationStep, type NeighbourFacts,
+} from '../firewall/index.js';
+import type { InFlight, NetworkStatus } from '../../state/index.js';
+import type { EngineEnv } from './env.js';
+import { EngineError } from './registry.js';
+import { runStep, type OpScope } from './steps.js';
+
+// Integration with the host's other firewall managers (firewalld, Docker, host nftables tables):
+// each step is one program run whose removal is in its intent and, once it ran, in an
+// `integration.recorded` record; `integration.removed` says it is gone. The steps are built in
+// src/firewall/neighbours; this only reads the kernel and firewalld, runs and records.
+
+// firewall-cmd talks to firewalld over D-Bus; a firewalld that does not answer must not hang us.
+const FIREWALLD_TIMEOUT_MS = 15_000;
+const timeoutOf = (argv: readonly string[]): number | undefined => (argv[0] === 'firewall-cmd' ? FIREWALLD_TIMEOUT_MS : undefined);
+
+const firstLine = (s: string): string => s.trim().split('\n')[0] ?? '';
+
+const firewalldRunning = async (scope: OpScope): Promise<boolean> => {
+  const st = await runStep(scope, { argv: [...firewalldQueries.state], purpose: 'query', timeoutMs: FIREWALLD_TIMEOUT_MS });
+  return st.exitCode === 0 && st.stdout.trim() === 'running';
+};
+
+// firewalld's zones, or null when it does not run. Every firewall-cmd costs a Python start and a
+// D-Bus round trip, so the zones are asked first; `--state` only tells a failure apart.
+const readFirewalld = async (scope: OpScope): Promise<{ zones: string[] } | null> => {
+  const z = await runStep(scope, { argv: [...firewalldQueries.zones], purpose: 'query', timeoutMs: FIREWALLD_TIMEOUT_MS });
+  if (z.exitCode === 0) return { zones: parseZones(z.stdout) };
+  if (z.timedOut === true || await firewalldRunning(scope)) {
+    throw new EngineError('EFIREWALLD', `firewalld does not answer: firewall-cmd --get-zones: ${z.timedOut === true ? 'no answer' : firstLine(z.stderr) || `exit ${z.exitCode}`}`);
+  }
+  return null;
+};
+
+// One read of the ruleset (iptables-nft tables included); firewalld is asked only when its rules
+// are in the kernel or the network names a zone. No nft on PATH: nothing is known to block.
+export const readNeighbours = async (scope: OpScope, wantFirewalld: boolean): Promise<NeighbourFacts> => {
+  const res = await runStep(scope, { argv: [...NFT_LIST_RULESET], purpose: 'query' });
+  let facts = noNeighbours();
+  if (res.exitCode === 0) {
+    try { facts = factsFromRuleset(res.stdout); } catch (e) { if (!(e instanceof RulesetParseError)) throw e; }
+  }
+  if (facts.firewalldSeen || wantFirewalld) facts.firewalld = await readFirewalld(scope);
+  return facts;
+};
+
+const usesVnetfwZone = (n: NetworkStatus): boolean => (n.integration ?? []).some((s) => s.id === `firewalld:zone:${VNETFW_ZONE}`);
+
+const runUndo = async (scope: OpScope, step: IntegrationStep, done: Set<string>, purpose: 'remove' | 'rollback'): Promise<void> => {
+  for (const argv of step.undo) {
+    const key = argv.join('\0');
+    if (done.has(key)) continue;   // an earlier step's removal already did it (deleting the zone)
+    done.add(key);
+    await runStep(scope, { argv, purpose, ...(timeoutOf(argv) === undefined ? {} : { timeoutMs: timeoutOf(argv) }) });
+  }
+};
+
+// Removes a network's recorded steps, newest first. A shared step (the zone vnetfw installed) that
+// another network still uses is handed to that network instead of undone.
+export const removeIntegration = async (scope: OpScope, name: string, purpose: 'remove' | 'rollback' = 'remove'): Promise<void> => {
+  const store = scope.journal.store;
+  await scope.journal.flush();   // the steps just noted are part of what is removed
+  const steps = [...(store.state().networks[name]?.integration ?? [])].reverse();
+  const done = new Set<string>();
+  for (const step of steps) {
+    const heir = step.shared === undefined ? undefined
+      : Object.values(store.state().networks).find((n) => n.name !== name && usesVnetfwZone(n));
+    if (heir !== undefined) {
+      scope.journal.note({ type: 'integration.recorded', network: heir.name, op: scope.op, data: { step } });
+      scope.journal.note({ type: 'integration.removed', network: name, op: scope.op, data: { id: step.id, to: heir.name } });
+      continue;
+    }
+    await runUndo(scope, step, done, purpose);
+    scope.journal.note({ type: 'integration.removed', network: name, op: scope.op, data: { id: step.id } });
+  }
+};
+
+// Takes the planned steps in order; on a failure undoes the ones taken and throws, naming the
+// neighbour. Warnings (a neighbour vnetfw does not change) go to env.warn.
+export const integrate = async (env: EngineEnv, scope: OpScope, def: NetworkDef): Promise<void> => {
+  const conf = env.config;
+  if (conf.hostFirewall === 'off') return;
+  const facts = await readNeighbours(scope, def.bridge.zone !== undefined);
+  const vnetfwZoneInstalled = Object.values(scope.journal.store.state().networks).some((n) => (n.integration ?? []).some((s) => s.shared !== undefined));
+  const plan = planIntegration(def, facts, { mode: conf.hostFirewall, explicit: conf.hostFirewallExplicit, vnetfwZoneInstalled });
+  for (const w of plan.warnings) env.warn?.(w);
+  if (plan.error !== undefined) throw new EngineError(plan.error.code, plan.error.message);
+  for (const step of plan.steps) {
+    const res = await runStep(scope, { argv: step.argv, purpose: 'apply', integration: step, ...(timeoutOf(step.argv) === undefined ? {} : { timeoutMs: timeoutOf(step.argv) }) });
+    const handle = step.nftChain === undefined ? undefined : echoedHandle(res.stdout);
+    if (res.exitCode !== 0 || (step.nftChain !== undefined && handle === undefined)) {
+      await removeIntegration(scope, def.name, 'rollback');
+      await env.journal.flush();
+      const who = step.neighbour === 'firewalld' ? 'firewalld' : step.neighbour === 'docker' ? "iptables (Docker's FORWARD)" : 'host nftables table';
+      const why = res.timedOut === true ? 'no answer' : firstLine(res.stderr) || `exit ${res.exitCode}`;
+      throw new EngineError('ENEIGHBOUR', `${def.name}: ${who}: ${step.argv.join(' ')}: ${why}`);
+    }
+    const recorded = handle === undefined ? step : withHandle(step, handle);
+    scope.journal.note({ type: 'integration.recorded', network: def.name, op: scope.op, data: { step: recorded } });
+  }
+};
+
+// Crash recovery: steps the interrupted operation set out to take but whose result the log does
+// not hold. Their removal is in the intent; an nft rule (handle unknown) is found by its comment.
+export const rollbackIntegrationIntents = async (scope: OpScope, st: NetworkStatus, inFlight: InFlight): Promise<void> => {
+  const recorded = new Set((st.integration ?? []).map((s) => s.id));
+  const known = new Set(Object.values(scope.journal.store.state().networks).flatMap((n) => (n.integration ?? []).map((s) => s.handle)).filter((h) => h !== undefined));
+  const pending = inFlight.steps.filter((s) => s.purpose === 'apply' && s.integration !== undefined && !recorded.has(s.integration.id))
+    .map((s) => s.integration as IntegrationStep).reverse();
+  const done = new Set<string>();
+  for (const step of pending) {
+    if (step.nftChain !== undefined && step.check !== undefined && step.marker !== undefined) {
+      const list = await runStep(scope, { argv: step.check, purpose: 'query' });
+      if (list.exitCode !== 0) continue;
+      for (const h of markedHandles(list.stdout, step.marker).filter((x) => !known.has(x))) {
+        await runUndo(scope, withHandle(step, h), done, 'rollback');
+      }
+    } else {
+      await runUndo(scope, step, done, 'rollback');
+    }
+  }
+};
+
+// The steps of a network that are no longer in effect (a firewalld reload or restart forgot the
+// bridge's zone, someone flushed DOCKER-USER). firewalld not answering: its steps are not judged.
+export const missingIntegration = async (scope: OpScope, st: NetworkStatus): Promise<IntegrationStep[]> => {
+  const steps = (st.integration ?? []).filter((s) => s.check !== undefined && s.shared === undefined);
+  if (steps.length === 0) return [];
+  let firewalldUp: boolean | undefined;
+  const missing: IntegrationStep[] = [];
+  for (const step of steps) {
+    const res = await runStep(scope, { argv: step.check as string[], purpose: 'query', ...(timeoutOf(step.argv) === undefined ? {} : { timeoutMs: timeoutOf(step.argv) }) });
+    const present = res.exitCode === 0 && (step.handle === undefined || new RegExp(`# handle ${step.handle}$`, 'm').test(res.stdout));
+    if (present) continue;
+    // firewalld away (stopped, or restarting): nothing to judge until it answers again.
+    if (step.neighbour === 'firewalld') {
+      firewalldUp ??= res.timedOut !== true && await firewalldRunning(scope);
+      if (!firewalldUp) continue;
+    }
+    missing.push(step);
+  }
+  return missing;
+};
+
+// Takes the missing steps again (their old records are replaced by the new ones).
+export const retakeSteps = async (scope: OpScope, name: string, steps: readonly IntegrationStep[]): Promise<void> => {
+  for (const old of steps) {
+    const step: IntegrationStep = old.nftChain === undefined ? old : { ...old, undo: [] };
+    const { handle: _h, ...fresh } = step;
+    const res = await runStep(scope, { argv: fresh.argv, purpose: 'apply', integration: fresh, ...(timeoutOf(fresh.argv) === undefined ? {} : { timeoutMs: timeoutOf(fresh.argv) }) });
+    if (res.exitCode !== 0) throw new EngineError('ENEIGHBOUR', `${name}: ${fresh.argv.join(' ')}: ${firstLine(res.stderr) || `exit ${res.exitCode}`}`);
+    const handle = fresh.nftChain === undefined ? undefined : echoedHandle(res.stdout);
+    scope.journal.note({ type: 'integration.recorded', network: name, op: scope.op, data: { step: handle === undefined ? fresh : withHandle(fresh, handle) } });
+  }
+};
