@@ -19,6 +19,7 @@ export interface CycleResult {
   failed: string[];             // networks an operation failed on
   configError?: string;         // network.conf is invalid; the cycle used the last good one
   error?: string;               // the cycle could not run (lock timeout, corrupt log, ...)
+  recheck?: boolean;            // a neighbour could not be judged yet (firewalld restarting): look again soon
 }
 
 export interface CycleRunnerOptions {
@@ -104,6 +105,7 @@ export const createCycleRunner = (opts: CycleRunnerOptions): CycleRunner => {
       const effectiveJob: Job = config === null ? 'drift' : job;
       await withEngine({
         stateDir: opts.stateDir, configPath: opts.configPath, config: config ?? defaultConfig(opts.configPath),
+        onUnsettled: () => { out.recheck = true; },
         ...(opts.runner === undefined ? {} : { runner: opts.runner }),
       }, async (env) => {
         if (reading.error !== null && reading.firstSeen) {

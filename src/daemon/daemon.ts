@@ -1,4 +1,4 @@
-import { interval, lastValueFrom, NEVER, Subject, tap } from 'rxjs';
+import { delay, interval, lastValueFrom, merge, NEVER, Subject, tap } from 'rxjs';
 import { ensureDir, logDir } from '../../state/index.js';
 import type { Runner } from '../exec/types.js';
 import { createCycleRunner, type CycleResult } from './cycle.js';
@@ -39,6 +39,7 @@ export const runDaemon = async (opts: DaemonOptions, stop: AbortSignal): Promise
   ensureDir(opts.stateDir);
   ensureDir(logDir(opts.stateDir));
   const requests = new Subject<(r: CycleResult) => void>();
+  const recheck = new Subject<unknown>();
   let stopped = false;
   const server = await serveSocket(opts.stateDir, (req) => {
     if (req.cmd === 'ping') return Promise.resolve({ pid: process.pid });
@@ -56,7 +57,8 @@ export const runDaemon = async (opts: DaemonOptions, stop: AbortSignal): Promise
       config$: fileChanges(opts.configPath, () => { warn(`not watching ${opts.configPath} (its directory is missing): SIGHUP reconciles`); })
         .pipe(tap(() => { opts.say('network.conf changed'); })),
       log$: dirChanges(logDir(opts.stateDir), () => { warn('not watching the log directory: SIGHUP reconciles'); }),
-      kernel$: opts.useMonitor === false ? NEVER : ownRulesetEvents(),
+      // A neighbour not answering yet (firewalld restarting) is looked at again shortly.
+      kernel$: merge(opts.useMonitor === false ? NEVER : ownRulesetEvents(), recheck.pipe(delay(700))),
       periodic$: interval(opts.checkEveryMs ?? 30_000),
       hup$: signals('SIGHUP').pipe(tap(() => { opts.say('SIGHUP: reconciling'); })),
       requests$: requests,
@@ -68,6 +70,7 @@ export const runDaemon = async (opts: DaemonOptions, stop: AbortSignal): Promise
     }, { debounceMs: opts.debounceMs ?? 300, kernelDebounceMs: 100 }).pipe(tap((o) => {
       // After the start-up reconcile: from now on the daemon reacts to triggers.
       if (o.triggers.includes('start')) opts.say(`ready: watching, serving ${socketPath(opts.stateDir)}`);
+      if (o.result.recheck === true) recheck.next(true);
       opts.onCycle?.(o);
     })), { defaultValue: undefined });
   } finally {

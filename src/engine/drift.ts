@@ -86,7 +86,9 @@ const iptablesDrift = async (scope: OpScope, networks: NetworkStatus[], full: bo
 };
 
 // Compares the kernel with the log for the given active networks (default: all active ones).
-export const findDrift = async (env: EngineEnv, names?: readonly string[], opts: { full?: boolean } = {}): Promise<Drift[]> => {
+// `onUnsettled`: a network's firewalld binding could not be asked (firewalld restarting) or was
+// missing: look again soon.
+export const findDrift = async (env: EngineEnv, names?: readonly string[], opts: { full?: boolean; onUnsettled?: (network: string) => void } = {}): Promise<Drift[]> => {
   const networks = Object.values(env.journal.store.state().networks)
     .filter((n) => n.state === 'active' && (names === undefined || names.length === 0 || names.includes(n.name)));
   const scope: OpScope = { op: newOpId(), network: undefined, journal: env.journal, runner: env.runner, counter: { next: 1 } };
@@ -102,7 +104,9 @@ export const findDrift = async (env: EngineEnv, names?: readonly string[], opts:
     }
   }
   for (const n of networks) {
-    const gone = await missingIntegration(scope, n);
+    const { missing: gone, unjudged } = await missingIntegration(scope, n);
+    // firewalld mid-reload may take a binding back: whatever was unsure or repaired is looked at again.
+    if (unjudged || gone.some((g) => g.neighbour === 'firewalld')) (opts.onUnsettled ?? env.onUnsettled)?.(n.name);
     if (gone.length === 0) continue;
     const missing = gone.map((s) => `${s.neighbour}: ${s.argv.join(' ')}`);
     const d = drift.find((x) => x.network === n.name);

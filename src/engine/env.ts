@@ -17,4 +17,7 @@ export interface EngineEnv {
   onProgress?: (network: string, message: string) => void;
   // One-line warnings for the user (a neighbour vnetfw will not change); default: none.
   warn?: (line: string) => void;
+  // A drift check could not judge a network's neighbour (firewalld not answering yet) or just put a
+  // binding back: the daemon looks again within a second.
+  onUnsettled?: (network: string) => void;
 }

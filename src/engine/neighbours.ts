@@ -14,8 +14,13 @@ import { runStep, type OpScope } from './steps.js';
 // src/firewall/neighbours; this only reads the kernel and firewalld, runs and records.
 
 // firewall-cmd talks to firewalld over D-Bus; a firewalld that does not answer must not hang us.
+// A reload rebuilds firewalld's whole configuration and may take much longer than a question.
 const FIREWALLD_TIMEOUT_MS = 15_000;
-const timeoutOf = (argv: readonly string[]): number | undefined => (argv[0] === 'firewall-cmd' ? FIREWALLD_TIMEOUT_MS : undefined);
+const FIREWALLD_RELOAD_TIMEOUT_MS = 120_000;
+const timeoutOf = (argv: readonly string[]): number | undefined => {
+  if (argv[0] !== 'firewall-cmd') return undefined;
+  return argv.includes('--reload') || argv.includes('--permanent') ? FIREWALLD_RELOAD_TIMEOUT_MS : FIREWALLD_TIMEOUT_MS;
+};
 
 const firstLine = (s: string): string => s.trim().split('\n')[0] ?? '';
 
@@ -78,6 +83,19 @@ export const removeIntegration = async (scope: OpScope, name: string, purpose: '
   }
 };
 
+// firewall-cmd gives up on a reply after D-Bus's 25 s while firewalld goes on reloading (a slow
+// machine, a large configuration): the reload counts as done once firewalld answers again and has
+// the zone it was to load.
+const reloadFinished = async (scope: OpScope): Promise<boolean> => {
+  const end = Date.now() + FIREWALLD_RELOAD_TIMEOUT_MS;
+  while (Date.now() < end) {
+    const z = await runStep(scope, { argv: [...firewalldQueries.zones], purpose: 'query', timeoutMs: FIREWALLD_TIMEOUT_MS });
+    if (z.exitCode === 0) return parseZones(z.stdout).includes(VNETFW_ZONE);
+    if (z.timedOut !== true) await new Promise((r) => setTimeout(r, 500));
+  }
+  return false;
+};
+
 // Takes the planned steps in order; on a failure undoes the ones taken and throws, naming the
 // neighbour. Warnings (a neighbour vnetfw does not change) go to env.warn.
 export const integrate = async (env: EngineEnv, scope: OpScope, def: NetworkDef): Promise<void> => {
@@ -91,12 +109,13 @@ export const integrate = async (env: EngineEnv, scope: OpScope, def: NetworkDef)
   for (const step of plan.steps) {
     const res = await runStep(scope, { argv: step.argv, purpose: 'apply', integration: step, ...(timeoutOf(step.argv) === undefined ? {} : { timeoutMs: timeoutOf(step.argv) }) });
     const handle = step.nftChain === undefined ? undefined : echoedHandle(res.stdout);
-    if (res.exitCode !== 0 || (step.nftChain !== undefined && handle === undefined)) {
+    const reloaded = res.exitCode !== 0 && step.argv.includes('--reload') && await reloadFinished(scope);
+    if ((res.exitCode !== 0 && !reloaded) || (step.nftChain !== undefined && handle === undefined)) {
       await removeIntegration(scope, def.name, 'rollback');
       await env.journal.flush();
       const who = step.neighbour === 'firewalld' ? 'firewalld' : step.neighbour === 'docker' ? "iptables (Docker's FORWARD)" : 'host nftables table';
       const why = res.timedOut === true ? 'no answer' : firstLine(res.stderr) || `exit ${res.exitCode}`;
-      throw new EngineError('ENEIGHBOUR', `${def.name}: ${who}: ${step.argv.join(' ')}: ${why}`);
+      throw new EngineError('ENEIGHBOUR', `${who}: ${step.argv.join(' ')}: ${why}`);
     }
     const recorded = handle === undefined ? step : withHandle(step, handle);
     scope.journal.note({ type: 'integration.recorded', network: def.name, op: scope.op, data: { step: recorded } });
@@ -126,9 +145,10 @@ export const rollbackIntegrationIntents = async (scope: OpScope, st: NetworkStat
 
 // The steps of a network that are no longer in effect (a firewalld reload or restart forgot the
 // bridge's zone, someone flushed DOCKER-USER). firewalld not answering: its steps are not judged.
-export const missingIntegration = async (scope: OpScope, st: NetworkStatus): Promise<IntegrationStep[]> => {
+// `unjudged`: some step could not be checked (firewalld does not answer: stopped or starting).
+export const missingIntegration = async (scope: OpScope, st: NetworkStatus): Promise<{ missing: IntegrationStep[]; unjudged: boolean }> => {
   const steps = (st.integration ?? []).filter((s) => s.check !== undefined && s.shared === undefined);
-  if (steps.length === 0) return [];
+  if (steps.length === 0) return { missing: [], unjudged: false };
   let firewalldUp: boolean | undefined;
   const missing: IntegrationStep[] = [];
   for (const step of steps) {
@@ -142,7 +162,7 @@ export const missingIntegration = async (scope: OpScope, st: NetworkStatus): Pro
     }
     missing.push(step);
   }
-  return missing;
+  return { missing, unjudged: firewalldUp === false };
 };
 
 // Takes the missing steps again (their old records are replaced by the new ones).
@@ -151,7 +171,7 @@ export const retakeSteps = async (scope: OpScope, name: string, steps: readonly 
     const step: IntegrationStep = old.nftChain === undefined ? old : { ...old, undo: [] };
     const { handle: _h, ...fresh } = step;
     const res = await runStep(scope, { argv: fresh.argv, purpose: 'apply', integration: fresh, ...(timeoutOf(fresh.argv) === undefined ? {} : { timeoutMs: timeoutOf(fresh.argv) }) });
-    if (res.exitCode !== 0) throw new EngineError('ENEIGHBOUR', `${name}: ${fresh.argv.join(' ')}: ${firstLine(res.stderr) || `exit ${res.exitCode}`}`);
+    if (res.exitCode !== 0) throw new EngineError('ENEIGHBOUR', `${fresh.argv.join(' ')}: ${firstLine(res.stderr) || `exit ${res.exitCode}`}`);
     const handle = fresh.nftChain === undefined ? undefined : echoedHandle(res.stdout);
     scope.journal.note({ type: 'integration.recorded', network: name, op: scope.op, data: { step: handle === undefined ? fresh : withHandle(fresh, handle) } });
   }

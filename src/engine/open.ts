@@ -17,6 +17,7 @@ export interface OpenEngineOptions {
   lockTimeoutMs?: number;
   onProgress?: (network: string, message: string) => void;
   warn?: (line: string) => void;          // network.conf warnings; default stderr
+  onUnsettled?: (network: string) => void; // see EngineEnv
 }
 
 // How long a command waits for another writer (the daemon, another command) before giving up.
@@ -43,6 +44,7 @@ export const withEngine = async <T>(opts: OpenEngineOptions, fn: (env: EngineEnv
       backend: makeBackendResolver(config),
       ...(opts.onProgress === undefined ? {} : { onProgress: opts.onProgress }),
       warn: opts.warn ?? ((line: string) => { process.stderr.write(`vnetfw: warning: ${line}\n`); }),
+      ...(opts.onUnsettled === undefined ? {} : { onUnsettled: opts.onUnsettled }),
     };
     try {
       return await fn(env);

@@ -6,6 +6,11 @@
 import { INDEXED_TABLE } from './rules-indexed.js';
 import { NFT_TABLE } from './rules-nftables.js';
 
+// Neighbours vnetfw integrates with: firewalld rebuilding its table (a reload or restart forgets
+// the bridge's zone), Docker's DOCKER-USER, and our own accept rules in a host table (commented).
+const isNeighbourEvent = (table: string | undefined, chain: string | undefined, line: string): boolean =>
+  table === 'firewalld' || chain === 'DOCKER-USER' || line.includes('comment "vnetfw ');
+
 export const NFT_MONITOR_ARGV: readonly string[] = ['nft', 'monitor'];
 
 const OWN_TABLES: ReadonlySet<string> = new Set([NFT_TABLE, INDEXED_TABLE]);
@@ -22,5 +27,6 @@ export const isOwnObjectEvent = (line: string): boolean => {
   if (verb === undefined || !VERBS.has(verb) || object === undefined || !OBJECTS.has(object)) return false;
   if (table !== undefined && OWN_TABLES.has(table)) return true;
   if (chain !== undefined && chain.startsWith('LIBVIRT_')) return true;
+  if (isNeighbourEvent(table, chain, line)) return true;
   return object === 'rule' && /\b(jump|goto) LIBVIRT_\w+/.test(line);
 };

@@ -16,7 +16,16 @@ export const statusObject = (st: NetworkStatus): Record<string, unknown> => ({
   inFlight: st.inFlight === null ? null : { op: st.inFlight.op, kind: st.inFlight.kind, steps: st.inFlight.steps.length },
   ...(st.lastError === undefined ? {} : { lastError: st.lastError }),
   ...(st.drift === undefined ? {} : { drift: st.drift }),
+  // What vnetfw did for the host's other firewall managers (firewalld, Docker, host tables).
+  ...(st.integration === undefined ? {} : { integration: st.integration.map((s) => ({ neighbour: s.neighbour, command: s.argv.join(' ') })) }),
 });
+
+const integrationLine = (st: NetworkStatus): string[] => {
+  if (st.integration === undefined) return [];
+  const counts = new Map<string, number>();
+  for (const s of st.integration) counts.set(s.neighbour, (counts.get(s.neighbour) ?? 0) + 1);
+  return [`neighbours: ${[...counts].map(([n, c]) => `${n} (${c} step${c === 1 ? '' : 's'})`).join(', ')}`];
+};
 
 // Read-only: never takes the writer lock, so it works while the daemon or another command runs.
 export const readNetworks = async (stateDir: string): Promise<NetworkStatus[]> => {
@@ -61,7 +70,7 @@ export const statusCommand = command({
     ctx.stdout.write([
       `name:     ${st.name}`, `state:    ${st.state}`, `backend:  ${st.backend ?? '-'}`,
       `bridge:   ${st.bridge}${st.bridgeCreated ? ' (created by vnetfw)' : ''}`, `forward:  ${String(o.forward)}`,
-      `rules:    ${String(o.rules)}`, ...(st.lastError === undefined ? [] : [`error:    ${st.lastError}`]), '',
+      `rules:    ${String(o.rules)}`, ...integrationLine(st), ...(st.lastError === undefined ? [] : [`error:    ${st.lastError}`]), '',
     ].join('\n'));
     return 0;
   },

@@ -25,17 +25,17 @@ export const planIntegration = (def: NetworkDef, facts: NeighbourFacts, opts: Pl
   const zone = def.bridge.zone;
   const open = def.forward.mode === 'open';
   if (facts.firewalldSeen && facts.firewalld === null && (zone !== undefined || !open)) {
-    plan.error = { code: 'EFIREWALLD', message: `${def.name}: firewalld's rules are in the kernel but firewalld does not answer (firewall-cmd --state): start firewalld, or set host_firewall = "off" in network.conf` };
+    plan.error = { code: 'EFIREWALLD', message: `firewalld's rules are in the kernel but firewalld does not answer (firewall-cmd --state): start firewalld, or set host_firewall = "off" in network.conf` };
     return plan;
   }
   if (zone !== undefined && facts.firewalld === null) {
-    plan.error = { code: 'EFIREWALLD', message: `${def.name}: zone '${zone}' requested but firewalld is not running` };
+    plan.error = { code: 'EFIREWALLD', message: `zone '${zone}' requested but firewalld is not running` };
     return plan;
   }
   if (facts.firewalld !== null && (zone !== undefined || !open)) {
     const zones = facts.firewalld.zones;
     if (zone !== undefined && !zones.includes(zone)) {
-      plan.error = { code: 'EFIREWALLD', message: `${def.name}: firewalld has no zone '${zone}' (bridge zone in the network's definition)` };
+      plan.error = { code: 'EFIREWALLD', message: `firewalld has no zone '${zone}' (bridge zone in the network's definition)` };
       return plan;
     }
     const chosen = zone ?? (zones.includes(LIBVIRT_ZONE) ? LIBVIRT_ZONE : VNETFW_ZONE);
