@@ -25,12 +25,22 @@ const NOT_OURS = [
   'add table ip filter',
   'add chain ip filter FORWARD { type filter hook forward priority filter; policy accept; }',
   'add rule ip filter FORWARD counter packets 0 bytes 0 accept',
-  'delete rule ip filter DOCKER-USER handle 5',
   'add rule ip nat POSTROUTING oifname "eth0" masquerade comment "libvirt_network"',
   '',
 ];
 
+// Where vnetfw's neighbour integration lives: firewalld rebuilding its table (a reload or restart
+// forgets the bridge's zone), Docker's DOCKER-USER, vnetfw's commented accept rules in a host table.
+const NEIGHBOURS = [
+  'add table inet firewalld',
+  'delete table inet firewalld',
+  'add rule inet firewalld filter_FORWARD_ZONES iifname "virbr0" goto filter_FWD_libvirt',
+  'delete rule ip filter DOCKER-USER handle 5',
+  'add rule inet nixos-fw input iifname "virbr0" tcp dport 53 accept comment "vnetfw virbr0"',
+];
+
 describe('isOwnObjectEvent', () => {
+  it.each(NEIGHBOURS)('neighbour integration: %s', (line) => { expect(isOwnObjectEvent(line)).toBe(true); });
   it.each(OURS)('ours: %s', (line) => { expect(isOwnObjectEvent(line)).toBe(true); });
   it.each(NOT_OURS)('not ours: %s', (line) => { expect(isOwnObjectEvent(line)).toBe(false); });
 });
