@@ -124,8 +124,9 @@ export const repairDrift = async (env: EngineEnv, drift: readonly Drift[], run: 
     const mine = drift.filter((d) => d.network === name);
     const steps = mine.flatMap((d) => d.neighbours ?? []);
     const rulesToo = mine.some((d) => d.missing.length > steps.length || d.foreign.length > 0);
-    if (rulesToo) await run(name);
+    // The neighbour first: one program puts a firewalld binding back, the rules may take several.
     if (steps.length > 0) await repairIntegration(env, name, steps);
+    if (rulesToo) await run(name);
     await env.journal.write({ type: 'drift.repaired', network: name, data: {} });
     repaired.push(name);
   }

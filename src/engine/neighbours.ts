@@ -52,6 +52,15 @@ export const readNeighbours = async (scope: OpScope, wantFirewalld: boolean): Pr
   return facts;
 };
 
+// One neighbour change at a time in this process: networks of one command start side by side, and
+// two of them must not both install the zone, nor both decide whether the other still needs it.
+let tail: Promise<unknown> = Promise.resolve();
+const oneAtATime = <T>(fn: () => Promise<T>): Promise<T> => {
+  const run = tail.then(fn, fn);
+  tail = run.catch(() => undefined);
+  return run;
+};
+
 const usesVnetfwZone = (n: NetworkStatus): boolean => (n.integration ?? []).some((s) => s.id === `firewalld:zone:${VNETFW_ZONE}`);
 
 const runUndo = async (scope: OpScope, step: IntegrationStep, done: Set<string>, purpose: 'remove' | 'rollback'): Promise<void> => {
@@ -65,7 +74,10 @@ const runUndo = async (scope: OpScope, step: IntegrationStep, done: Set<string>,
 
 // Removes a network's recorded steps, newest first. A shared step (the zone vnetfw installed) that
 // another network still uses is handed to that network instead of undone.
-export const removeIntegration = async (scope: OpScope, name: string, purpose: 'remove' | 'rollback' = 'remove'): Promise<void> => {
+export const removeIntegration = (scope: OpScope, name: string, purpose: 'remove' | 'rollback' = 'remove'): Promise<void> =>
+  oneAtATime(() => removeSteps(scope, name, purpose));
+
+const removeSteps = async (scope: OpScope, name: string, purpose: 'remove' | 'rollback'): Promise<void> => {
   const store = scope.journal.store;
   await scope.journal.flush();   // the steps just noted are part of what is removed
   const steps = [...(store.state().networks[name]?.integration ?? [])].reverse();
@@ -98,9 +110,12 @@ const reloadFinished = async (scope: OpScope): Promise<boolean> => {
 
 // Takes the planned steps in order; on a failure undoes the ones taken and throws, naming the
 // neighbour. Warnings (a neighbour vnetfw does not change) go to env.warn.
-export const integrate = async (env: EngineEnv, scope: OpScope, def: NetworkDef): Promise<void> => {
+export const integrate = (env: EngineEnv, scope: OpScope, def: NetworkDef): Promise<void> =>
+  env.config.hostFirewall === 'off' ? Promise.resolve() : oneAtATime(() => takeSteps(env, scope, def));
+
+const takeSteps = async (env: EngineEnv, scope: OpScope, def: NetworkDef): Promise<void> => {
   const conf = env.config;
-  if (conf.hostFirewall === 'off') return;
+  await scope.journal.flush();   // what other networks of this command took is in the state
   const facts = await readNeighbours(scope, def.bridge.zone !== undefined);
   const vnetfwZoneInstalled = Object.values(scope.journal.store.state().networks).some((n) => (n.integration ?? []).some((s) => s.shared !== undefined));
   const plan = planIntegration(def, facts, { mode: conf.hostFirewall, explicit: conf.hostFirewallExplicit, vnetfwZoneInstalled });
@@ -111,7 +126,7 @@ export const integrate = async (env: EngineEnv, scope: OpScope, def: NetworkDef)
     const handle = step.nftChain === undefined ? undefined : echoedHandle(res.stdout);
     const reloaded = res.exitCode !== 0 && step.argv.includes('--reload') && await reloadFinished(scope);
     if ((res.exitCode !== 0 && !reloaded) || (step.nftChain !== undefined && handle === undefined)) {
-      await removeIntegration(scope, def.name, 'rollback');
+      await removeSteps(scope, def.name, 'rollback');
       await env.journal.flush();
       const who = step.neighbour === 'firewalld' ? 'firewalld' : step.neighbour === 'docker' ? "iptables (Docker's FORWARD)" : 'host nftables table';
       const why = res.timedOut === true ? 'no answer' : firstLine(res.stderr) || `exit ${res.exitCode}`;
@@ -155,9 +170,10 @@ export const missingIntegration = async (scope: OpScope, st: NetworkStatus): Pro
     const res = await runStep(scope, { argv: step.check as string[], purpose: 'query', ...(timeoutOf(step.argv) === undefined ? {} : { timeoutMs: timeoutOf(step.argv) }) });
     const present = res.exitCode === 0 && (step.handle === undefined || new RegExp(`# handle ${step.handle}$`, 'm').test(res.stdout));
     if (present) continue;
-    // firewalld away (stopped, or restarting): nothing to judge until it answers again.
-    if (step.neighbour === 'firewalld') {
-      firewalldUp ??= res.timedOut !== true && await firewalldRunning(scope);
+    // firewalld away (stopped, or restarting): nothing to judge until it answers again. A query's
+    // "no" is exit 1: firewalld answered; 252 is firewall-cmd's NOT_RUNNING.
+    if (step.neighbour === 'firewalld' && res.exitCode !== 1) {
+      firewalldUp ??= res.timedOut !== true && res.exitCode !== 252 && await firewalldRunning(scope);
       if (!firewalldUp) continue;
     }
     missing.push(step);
@@ -166,7 +182,10 @@ export const missingIntegration = async (scope: OpScope, st: NetworkStatus): Pro
 };
 
 // Takes the missing steps again (their old records are replaced by the new ones).
-export const retakeSteps = async (scope: OpScope, name: string, steps: readonly IntegrationStep[]): Promise<void> => {
+export const retakeSteps = (scope: OpScope, name: string, steps: readonly IntegrationStep[]): Promise<void> =>
+  oneAtATime(() => retake(scope, name, steps));
+
+const retake = async (scope: OpScope, name: string, steps: readonly IntegrationStep[]): Promise<void> => {
   for (const old of steps) {
     const step: IntegrationStep = old.nftChain === undefined ? old : { ...old, undo: [] };
     const { handle: _h, ...fresh } = step;

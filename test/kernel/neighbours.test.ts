@@ -242,15 +242,15 @@ const reloadCase = async (ww: World): Promise<void> => {
       await waitFor(() => fwCmd(fw, ['--state']), 120_000, 'firewalld to answer after the reload');
       let t0 = performance.now();
       await waitFor(inZone, 5_000, 'the bridge back in zone vnetfw after a reload');
+      console.log(`neighbours: after firewall-cmd --reload the bridge was back in its zone ${Math.round(performance.now() - t0)} ms after firewalld answered`);
       await waitFor(() => guestReachesWan(ww), 5_000, 'the guest to reach the wan after a reload');
-      console.log(`neighbours: after firewall-cmd --reload the bridge was in its zone after ${Math.round(performance.now() - t0)} ms`);
       // A restart forgets every runtime binding; the daemon hears firewalld's new rules.
       await firewalldStop(fw);
       await firewalldStart(fw);
       t0 = performance.now();
       await waitFor(inZone, 5_000, 'the bridge back in zone vnetfw after a restart');
-      await waitFor(() => guestReachesWan(ww), 5_000, 'the guest to reach the wan after a restart');
       console.log(`neighbours: after a firewalld restart the bridge was back in its zone ${Math.round(performance.now() - t0)} ms after firewalld answered`);
+      await waitFor(() => guestReachesWan(ww), 5_000, 'the guest to reach the wan after a restart');
     } catch (err) {
       throw new Error(`${err instanceof Error ? err.message : String(err)}; the daemon said:\n${await said()}`, { cause: err });
     } finally {
