@@ -174,7 +174,10 @@ describe.skipIf(!isRoot)('FakeRunner answers like the real programs', () => {
     }
     for (const argv of [['nft', 'list', 'table', 'ip', 'libvirt_network'], ['nft', '-a', 'list', 'table', 'ip', 'libvirt_network'], ['nft', 'list', 'ruleset']]) {
       const r = await both(argv);
-      expect(r.fake.stdout).toBe(r.real.stdout);
+      // The real counters count whatever the namespace sent meanwhile (the bridge's own IPv6
+      // multicast); the fake's stay at 0. Everything else must be identical.
+      const noCounts = (s: string): string => s.replace(/counter packets \d+ bytes \d+/g, 'counter packets N bytes N');
+      expect(noCounts(r.fake.stdout)).toBe(noCounts(r.real.stdout));
     }
   });
 
