@@ -28,6 +28,8 @@ export interface CycleRunnerOptions {
   say: (line: string) => void;
   warn: (line: string) => void;
   error?: (line: string) => void;    // default: say
+  // More work inside the cycle's engine (the lock held, its records the daemon's own): the doctor.
+  inCycle?: (env: EngineEnv) => Promise<void>;
   runner?: Runner;
   keeper?: ConfigKeeper;
 }
@@ -113,6 +115,7 @@ export const createCycleRunner = (opts: CycleRunnerOptions): CycleRunner => {
         }
         if (reading.restored) env.journal.note({ type: 'config.restored', data: { path: opts.configPath } });
         await work(env, effectiveJob, out);
+        await opts.inCycle?.(env);
         if (effectiveJob !== job) out.error = `not reconciled: ${reading.error ?? ''}`;
         await env.journal.flush();
         // Everything is on disk: whoever waits for this cycle gets its answer now.

@@ -1,5 +1,6 @@
 import { delay, interval, lastValueFrom, merge, NEVER, Subject, tap } from 'rxjs';
 import { ensureDir, logDir } from '../../state/index.js';
+import type { EngineEnv } from '../engine/index.js';
 import type { Runner } from '../exec/types.js';
 import { createCycleRunner, type CycleResult } from './cycle.js';
 import { scheduleCycles, type CycleOutcome } from './schedule.js';
@@ -13,6 +14,7 @@ export interface DaemonOptions {
   warn?: (line: string) => void;     // problems it goes on despite (stderr); default: say
   error?: (line: string) => void;    // what failed: an operation, a cycle (stderr); default: say
   metrics?: () => Promise<string>;   // answers the socket's `metrics` request
+  inCycle?: (env: EngineEnv) => Promise<void>;   // more work inside each cycle's engine (the doctor)
   checkEveryMs?: number;             // periodic drift check, a fallback for changes `nft monitor` misses
   debounceMs?: number;
   useMonitor?: boolean;
@@ -50,6 +52,7 @@ export const runDaemon = async (opts: DaemonOptions, stop: AbortSignal): Promise
   const cycles = createCycleRunner({
     stateDir: opts.stateDir, configPath: opts.configPath, say: opts.say, warn, error: opts.error ?? opts.say,
     ...(opts.runner === undefined ? {} : { runner: opts.runner }),
+    ...(opts.inCycle === undefined ? {} : { inCycle: opts.inCycle }),
   });
   const stop$ = aborted(stop).pipe(tap(() => { stopped = true; }));
   try {

@@ -2,6 +2,7 @@
 // journal), its metrics (log-fed, rendered for the socket and the node_exporter textfile) and
 // systemd's readiness protocol. The daemon only calls these; it knows nothing of Prometheus or
 // systemd.
+import { doctorNetworks, type EngineEnv } from '../engine/index.js';
 import { errorMessage } from '../errors.js';
 import { createExecaRunner, type Runner } from '../exec/index.js';
 import { createDaemonMetrics } from '../metrics/index.js';
@@ -25,11 +26,17 @@ export interface DaemonObservers {
   // After each cycle: metrics (and the textfile), then READY=1 / WATCHDOG=1 / STATUS=.
   onCycle(outcome: { job: string; error?: string | undefined }): void;
   metrics(): Promise<string>;
+  // Inside a cycle's engine: the doctor, at the first cycle and then every DOCTOR_EVERY_MS, for
+  // the findings metric.
+  inCycle(env: EngineEnv): Promise<void>;
   // The periodic check's interval: at most half of systemd's WatchdogSec=, so that a healthy
   // loop always pings in time.
   checkEveryMs(requested: number): number;
   journal: boolean;
 }
+
+// The doctor reads the whole host firewall: not at every drift check.
+export const DOCTOR_EVERY_MS = 5 * 60_000;
 
 export const createObservers = async (o: ObserverOptions): Promise<DaemonObservers> => {
   const env = o.env ?? process.env;
@@ -47,6 +54,8 @@ export const createObservers = async (o: ObserverOptions): Promise<DaemonObserve
   const notifier = createNotifier(env, o.runner ?? createExecaRunner(), warn);
   const readiness = createReadiness(notifier);
   let lastProblem = '';
+  let doctorAt = Number.NEGATIVE_INFINITY;
+  let doctorProblem = '';
   let chain: Promise<void> = Promise.resolve();
   return {
     say, note, warn, error, journal,
@@ -64,6 +73,18 @@ export const createObservers = async (o: ObserverOptions): Promise<DaemonObserve
       });
     },
     metrics: () => metrics.render(),
+    async inCycle(env) {
+      if (Date.now() - doctorAt < DOCTOR_EVERY_MS) return;
+      doctorAt = Date.now();
+      try {
+        const reports = await doctorNetworks(env, []);
+        metrics.doctor(reports.flatMap((r) => r.findings));
+        doctorProblem = '';
+      } catch (err) {
+        if (errorMessage(err) !== doctorProblem) warn(`doctor: ${errorMessage(err)}`);
+        doctorProblem = errorMessage(err);
+      }
+    },
     checkEveryMs: (requested) => (notifier.watchdogMs === null ? requested : Math.min(requested, notifier.watchdogMs / 2)),
   };
 };

@@ -9,6 +9,8 @@ import { checkTextfileDir, writeTextfile } from './textfile.js';
 
 // What the metrics need of a daemon cycle.
 export interface CycleSummary { job: string; error?: string | undefined }
+// What they need of a doctor finding.
+export interface FindingSummary { network: string; owner: string | null; verdict: string }
 
 export interface DaemonMetricsOptions {
   stateDir: string;
@@ -22,6 +24,7 @@ export interface DaemonMetrics {
   render(): Promise<string>;
   // The networks as of the last look at the log (for systemd's STATUS=).
   networks(): { total: number; byState: Record<string, number> };
+  doctor(findings: readonly FindingSummary[]): void;
 }
 
 export const createDaemonMetrics = async (opts: DaemonMetricsOptions): Promise<DaemonMetrics> => {
@@ -34,6 +37,8 @@ export const createDaemonMetrics = async (opts: DaemonMetricsOptions): Promise<D
   const mem = emptyMemory();
   const tail = await openLogTail(opts.stateDir);
   const seen = new Set<string>();   // state|backend pairs once shown: they go to 0, not away
+  const seenFindings = new Set<string>();
+  m.doctorLastRun.set(0);
 
   const refresh = async (): Promise<void> => {
     await tail.read((r) => { applyRecord(m, mem, r); });
@@ -79,6 +84,19 @@ export const createDaemonMetrics = async (opts: DaemonMetricsOptions): Promise<D
       await refresh();
       return m.registry.metrics();
     }),
+    doctor: (findings) => {
+      const counts = new Map<string, number>([...seenFindings].map((k) => [k, 0]));
+      for (const f of findings) {
+        const k = JSON.stringify([f.network, f.owner ?? 'unknown', f.verdict]);
+        counts.set(k, (counts.get(k) ?? 0) + 1);
+      }
+      for (const [k, v] of counts) {
+        seenFindings.add(k);
+        const [network = '', owner = '', verdict = ''] = JSON.parse(k) as string[];
+        m.doctorFindings.set({ network, owner, verdict }, v);
+      }
+      m.doctorLastRun.set(now() / 1000);
+    },
     networks: () => {
       const all = Object.values(tail.state().networks);
       const byState: Record<string, number> = {};

@@ -19,6 +19,8 @@ export interface MetricFamilies {
   secondsSinceCheck: Gauge;
   startTime: Gauge;
   buildInfo: Gauge<'version'>;
+  doctorFindings: Gauge<'network' | 'owner' | 'verdict'>;
+  doctorLastRun: Gauge;
 }
 
 // Operations take from milliseconds (one network, nftables) to a minute (a hundred networks
@@ -54,5 +56,10 @@ export const createFamilies = (secondsSinceCheck: () => number | null): MetricFa
     }),
     startTime: new Gauge({ name: 'vnetfw_daemon_start_time_seconds', help: 'Unix time at which the daemon started.', registers }),
     buildInfo: new Gauge({ name: 'vnetfw_build_info', help: 'Always 1; the version of vnetfw running as the daemon.', labelNames: ['version'], registers }),
+    doctorFindings: new Gauge({
+      name: 'vnetfw_doctor_findings', help: "Traffic of active networks that another firewall drops, rejects or may drop, by owner (vnetfw doctor's findings at its last run).",
+      labelNames: ['network', 'owner', 'verdict'], registers,
+    }),
+    doctorLastRun: new Gauge({ name: 'vnetfw_doctor_last_run_timestamp_seconds', help: 'Unix time of the daemon\'s last doctor run (0: none yet).', registers }),
   };
 };

@@ -2,7 +2,8 @@
 // textfile) parsed back after a switch, a start and drift, and checked against the event log; the
 // textfile never seen half-written; systemd's readiness protocol (READY=1 only once the first
 // reconcile is in the log, WATCHDOG=1 every cycle, STATUS= with the networks) through the real
-// `systemd-notify`; and syslog priority prefixes when its output is the journal stream.
+// `systemd-notify`; syslog priority prefixes when its output is the journal stream; and the
+// doctor's findings by owner (a firewalld forward chain that drops) as `vnetfw doctor` reports them.
 import { spawn } from 'node:child_process';
 import { closeSync, fstatSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,6 +27,7 @@ const FAMILIES = [
   'vnetfw_program_failures_total', 'vnetfw_drift_found_total', 'vnetfw_drift_repaired_total', 'vnetfw_log_records_total',
   'vnetfw_log_last_seq', 'vnetfw_log_bytes', 'vnetfw_daemon_cycles_total', 'vnetfw_last_successful_check_timestamp_seconds',
   'vnetfw_seconds_since_last_successful_check', 'vnetfw_daemon_start_time_seconds', 'vnetfw_build_info',
+  'vnetfw_doctor_findings', 'vnetfw_doctor_last_run_timestamp_seconds',
 ];
 
 const until = async <T>(what: string, ms: number, probe: () => Promise<T | undefined> | T | undefined): Promise<T> => {
@@ -96,14 +98,20 @@ describe.skipIf(skip !== undefined)(`the daemon for operators${skip === undefine
     const dir = mkdtempSync(join(tmpdir(), 'vnetfw-ops-'));
     dirs.push(dir);
     const st = join(dir, 'state');
-    const conf = writeConf(join(dir, 'network.conf'), 'nftables');
+    // report: vnetfw leaves the other firewall alone, so the doctor's finding stays.
+    const HOST_FW = 'host_firewall = "report"\n';
+    const conf = writeConf(join(dir, 'network.conf'), 'nftables', HOST_FW);
     const second = join(dir, 'second.xml');
     writeFileSync(second, "<network><name>second</name><forward mode='nat'/><bridge name='virbr1'/><ip address='192.168.130.1' netmask='255.255.255.0'/></network>\n");
     expect((await vnet(ns, st, conf, ['define', join(casesDir, 'nat-default.xml')])).code).toBe(0);
     expect((await vnet(ns, st, conf, ['define', second])).code).toBe(0);
     expect((await vnet(ns, st, conf, ['start', 'default'])).code).toBe(0);
     // The daemon's first reconcile has work to do: move `default` to iptables.
-    writeConf(conf, 'iptables');
+    writeConf(conf, 'iptables', HOST_FW);
+    // Someone else's firewall: a forward chain of firewalld's table that drops what it does not know
+    // (a later base chain: our accepts do not save the packets from it).
+    expect((await inNs(ns, ['nft', 'add', 'table', 'inet', 'firewalld'])).code).toBe(0);
+    expect((await inNs(ns, ['nft', 'add', 'chain', 'inet', 'firewalld', 'filter_FORWARD', '{ type filter hook forward priority 10; policy drop; }'])).code).toBe(0);
     const base = (await logRecords(st)).at(-1)?.seq ?? 0;
 
     const sock = join(dir, 'notify.sock');
@@ -157,6 +165,18 @@ describe.skipIf(skip !== undefined)(`the daemon for operators${skip === undefine
 
       // After the switch.
       let e = parseExposition((await vnetRO(st, ['metrics'])).stdout);
+      // The doctor ran in that first cycle: its findings by owner are what `vnetfw doctor` says.
+      const doctor = await vnet(ns, st, conf, ['--json', 'doctor']);
+      expect(doctor.code).toBe(3);
+      const findings = doctor.stdout.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as { network: string; owner: string | null; verdict: string });
+      expect(findings.filter((f) => f.owner === 'firewalld' && f.network === 'default').length).toBeGreaterThan(0);
+      const byOwner = new Map<string, number>();
+      for (const f of findings) byOwner.set(JSON.stringify([f.network, f.owner ?? 'unknown', f.verdict]), (byOwner.get(JSON.stringify([f.network, f.owner ?? 'unknown', f.verdict])) ?? 0) + 1);
+      for (const [k, n] of byOwner) {
+        const [network = '', owner = '', verdict = ''] = JSON.parse(k) as string[];
+        expect(seriesValue(e, 'vnetfw_doctor_findings', { network, owner, verdict }), k).toBe(n);
+      }
+      expect(seriesSum(e, 'vnetfw_doctor_findings')).toBe(findings.length);
       expect(seriesValue(e, 'vnetfw_operations_total', { kind: 'switch', outcome: 'committed' })).toBe(1);
       expect(seriesValue(e, 'vnetfw_networks', { state: 'active', backend: 'iptables' })).toBe(1);
       expect(seriesValue(e, 'vnetfw_networks', { state: 'stopped', backend: 'none' })).toBe(1);

@@ -43,7 +43,7 @@ export const daemonCommand = command({
     note(`state ${ctx.stateDir}, config ${ctx.configPath}`);
     await runDaemon({
       stateDir: ctx.stateDir, configPath: ctx.configPath,
-      say: obs.say, warn: obs.warn, error: obs.error, metrics: obs.metrics,
+      say: obs.say, warn: obs.warn, error: obs.error, metrics: obs.metrics, inCycle: obs.inCycle,
       onCycle: (o) => { obs.onCycle({ job: o.job, error: o.result.error }); },
       checkEveryMs: obs.checkEveryMs(Number.isFinite(every) && every > 0 ? every * 1000 : 30_000),
       useMonitor: options['no-monitor'] !== true,

@@ -9,7 +9,8 @@ export const metricsCommand = command({
     'Asks the running daemon, through its socket, for its metrics in Prometheus\' text format:',
     'networks by state and backend, operations by kind and outcome with their durations, program',
     'runs and failures by program, drift found and repaired, log records and bytes, seconds since',
-    'the last successful check. Counters count from the daemon\'s start. Exit 1 when no daemon runs.',
+    'the last successful check, the doctor\'s findings by owner. Counters count from the daemon\'s',
+    'start. Exit 1 when no daemon runs.',
   ].join('\n'),
   run: async (_inv, ctx) => {
     const { requestDaemon } = await loadDaemon();

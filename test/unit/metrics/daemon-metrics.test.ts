@@ -86,6 +86,28 @@ describe('daemon metrics', () => {
     expect(seriesValue(e, 'vnetfw_daemon_cycles_total', { job: 'drift', result: 'error' })).toBe(1);
   });
 
+  it('show the doctor findings of its last run by network, owner and verdict; a pair once shown goes to 0', async () => {
+    const dir = tmpStateDir();
+    let now = 5_000;
+    const metrics = await createDaemonMetrics({ stateDir: dir, version: '0', now: () => now });
+    let e = parseExposition(await metrics.render());
+    expect(seriesValue(e, 'vnetfw_doctor_last_run_timestamp_seconds')).toBe(0);
+    metrics.doctor([
+      { network: 'default', owner: 'firewalld', verdict: 'drop' }, { network: 'default', owner: 'firewalld', verdict: 'drop' },
+      { network: 'default', owner: null, verdict: 'may-drop' },
+    ]);
+    e = parseExposition(await metrics.render());
+    expect(seriesValue(e, 'vnetfw_doctor_findings', { network: 'default', owner: 'firewalld', verdict: 'drop' })).toBe(2);
+    expect(seriesValue(e, 'vnetfw_doctor_findings', { network: 'default', owner: 'unknown', verdict: 'may-drop' })).toBe(1);
+    expect(seriesValue(e, 'vnetfw_doctor_last_run_timestamp_seconds')).toBe(5);
+    now = 9_000;
+    metrics.doctor([]);
+    e = parseExposition(await metrics.render());
+    expect(seriesSum(e, 'vnetfw_doctor_findings')).toBe(0);
+    expect(seriesValue(e, 'vnetfw_doctor_findings', { network: 'default', owner: 'firewalld', verdict: 'drop' })).toBe(0);
+    expect(seriesValue(e, 'vnetfw_doctor_last_run_timestamp_seconds')).toBe(9);
+  });
+
   it('write the textfile atomically after each cycle, readable by node_exporter whatever the umask', async () => {
     const dir = tmpStateDir();
     const textDir = dirname(dir);
