@@ -70,7 +70,7 @@ export const createObservers = async (o: ObserverOptions): Promise<DaemonObserve
           lastProblem = errorMessage(err);
         }
         await readiness.cycle(outcome, metrics.networks());
-      });
+      }).catch((err: unknown) => { warn(`after the cycle: ${errorMessage(err)}`); });   // never an unhandled rejection
     },
     metrics: () => metrics.render(),
     async inCycle(env) {
