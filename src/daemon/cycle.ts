@@ -115,11 +115,12 @@ export const createCycleRunner = (opts: CycleRunnerOptions): CycleRunner => {
         }
         if (reading.restored) env.journal.note({ type: 'config.restored', data: { path: opts.configPath } });
         await work(env, effectiveJob, out);
-        await opts.inCycle?.(env);
         if (effectiveJob !== job) out.error = `not reconciled: ${reading.error ?? ''}`;
         await env.journal.flush();
         // Everything is on disk: whoever waits for this cycle gets its answer now.
         done();
+        // After the answer, nobody waits for it: the doctor for the metrics.
+        if (opts.inCycle !== undefined) { await opts.inCycle(env); await env.journal.flush(); }
         // A snapshot at the end of every cycle that wrote something: the next cycle's open then
         // reads one file instead of folding (and hash-checking) this cycle's records again.
         if (env.journal.store.state().seq > lastOwnSeq) await env.journal.store.snapshot();

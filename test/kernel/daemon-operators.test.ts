@@ -165,8 +165,10 @@ describe.skipIf(skip !== undefined)(`the daemon for operators${skip === undefine
 
       // After the switch.
       let e = parseExposition((await vnetRO(st, ['metrics'])).stdout);
-      // The doctor ran in that first cycle: its findings by owner are what `vnetfw doctor` says.
+      // The doctor ran in that first cycle (after its answer, the lock still held: `vnetfw doctor`
+      // waits for it): its findings by owner are what `vnetfw doctor` says.
       const doctor = await vnet(ns, st, conf, ['--json', 'doctor']);
+      const withDoctor = parseExposition((await vnetRO(st, ['metrics'])).stdout);
       expect(doctor.code).toBe(3);
       const findings = doctor.stdout.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as { network: string; owner: string | null; verdict: string });
       expect(findings.filter((f) => f.owner === 'firewalld' && f.network === 'default').length).toBeGreaterThan(0);
@@ -174,9 +176,9 @@ describe.skipIf(skip !== undefined)(`the daemon for operators${skip === undefine
       for (const f of findings) byOwner.set(JSON.stringify([f.network, f.owner ?? 'unknown', f.verdict]), (byOwner.get(JSON.stringify([f.network, f.owner ?? 'unknown', f.verdict])) ?? 0) + 1);
       for (const [k, n] of byOwner) {
         const [network = '', owner = '', verdict = ''] = JSON.parse(k) as string[];
-        expect(seriesValue(e, 'vnetfw_doctor_findings', { network, owner, verdict }), k).toBe(n);
+        expect(seriesValue(withDoctor, 'vnetfw_doctor_findings', { network, owner, verdict }), k).toBe(n);
       }
-      expect(seriesSum(e, 'vnetfw_doctor_findings')).toBe(findings.length);
+      expect(seriesSum(withDoctor, 'vnetfw_doctor_findings')).toBe(findings.length);
       expect(seriesValue(e, 'vnetfw_operations_total', { kind: 'switch', outcome: 'committed' })).toBe(1);
       expect(seriesValue(e, 'vnetfw_networks', { state: 'active', backend: 'iptables' })).toBe(1);
       expect(seriesValue(e, 'vnetfw_networks', { state: 'stopped', backend: 'none' })).toBe(1);
