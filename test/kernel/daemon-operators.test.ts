@@ -98,8 +98,9 @@ describe.skipIf(skip !== undefined)(`the daemon for operators${skip === undefine
     const dir = mkdtempSync(join(tmpdir(), 'vnetfw-ops-'));
     dirs.push(dir);
     const st = join(dir, 'state');
-    // report: vnetfw leaves the other firewall alone, so the doctor's finding stays.
-    const HOST_FW = 'host_firewall = "report"\n';
+    // off: vnetfw leaves the other firewall (a firewalld table, no firewalld running) alone, so the
+    // doctor's finding stays.
+    const HOST_FW = 'host_firewall = "off"\n';
     const conf = writeConf(join(dir, 'network.conf'), 'nftables', HOST_FW);
     const second = join(dir, 'second.xml');
     writeFileSync(second, "<network><name>second</name><forward mode='nat'/><bridge name='virbr1'/><ip address='192.168.130.1' netmask='255.255.255.0'/></network>\n");
