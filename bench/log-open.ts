@@ -2,7 +2,7 @@
 // snapshot. The logs are written directly (correct hash chain, realistic command records) so the
 // benchmark measures open, not append's fsyncs. Target (issue 3): 10^6 with snapshot < 200 ms.
 //   node dist/bench/run.js log [--sizes 1000,100000,1000000] [--runs 5] [--keep]
-import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -85,6 +85,16 @@ class LogWriter {
     this.flush();
   }
 
+  // Goes on after records the store appended itself (its snapshot.written record).
+  resume(seq: number, hash: string): void {
+    this.flush();
+    closeSync(this.fd);
+    this.seq = seq;
+    this.prev = hash;
+    this.fd = openSync(segmentPath(this.dir, this.segment), 'a', 0o600);
+    this.size = fstatSync(this.fd).size;
+  }
+
   private flush(): void {
     if (this.buf.length > 0) writeSync(this.fd, this.buf.join(''));
     this.buf = [];
@@ -141,9 +151,11 @@ export const logOpenBench: Bench = {
         const fullReplayMs = await timeOpen(dir, { readonly: true, rebuild: true }, n >= 1_000_000 ? 1 : Math.min(runs, 3), n);
         const s = await openStore(dir); // a writer open of a long tail writes the snapshot itself
         await s.snapshot();
+        const at = s.state();           // n + 1: the snapshot.written record the snapshot is taken at
         await s.close();
-        const snapshotMs = await timeOpen(dir, {}, runs, n);
-        const coldSnapshotMs = coldOpen(dir, runs, n);
+        w.resume(at.seq, at.hash);
+        const snapshotMs = await timeOpen(dir, {}, runs, at.seq);
+        const coldSnapshotMs = coldOpen(dir, runs, at.seq);
         const segs = readdirSync(join(dir, 'log')).filter((f) => f.endsWith('.jsonl'));
         const logBytes = segs.reduce((a, f) => a + statSync(join(dir, 'log', f)).size, 0);
         // Worst case: the snapshot is snapshotEvery - 1 records old.
@@ -151,8 +163,8 @@ export const logOpenBench: Bench = {
         w.write(tail);
         w.close();
         // Read-only opens: a writer's close() would snapshot the tail away after the first run.
-        const snapshotWorstTailMs = await timeOpen(dir, { readonly: true }, runs, n + tail);
-        const coldWorstTailMs = coldOpen(dir, runs, n + tail, 'readonly');
+        const snapshotWorstTailMs = await timeOpen(dir, { readonly: true }, runs, at.seq + tail);
+        const coldWorstTailMs = coldOpen(dir, runs, at.seq + tail, 'readonly');
         rows.push({ events: n, logBytes, segments: segs.length, buildMs, fullReplayMs, snapshotMs, snapshotWorstTailMs, coldSnapshotMs, coldWorstTailMs, tail });
       } finally {
         if (!args.includes('--keep')) rmSync(dir, { recursive: true, force: true });

@@ -93,6 +93,10 @@ const v1 = {
   'log.repaired': { scope: 'none', data: shape({ quarantine: str, bytes: nat, reason: str }) },
   // A stale writer lock (its process gone) was taken over at open.
   'lock.recovered': { scope: 'none', data: shape({ pid: int }) },
+  // The writer is about to save a snapshot of the state as of this record: `digest` is the sha256
+  // of the state's canonical JSON without seq and hash. A snapshot file is used only at a record of
+  // this type whose digest its state matches, so an edited snapshot is never trusted over the log.
+  'snapshot.written': { scope: 'none', data: shape({ digest: str }) },
 } as const satisfies Record<string, { scope: Scope; data: Check<unknown> }>;
 
 export type EventType = keyof typeof v1;

@@ -18,7 +18,8 @@ export {
 export { quarantineDir } from './layout.js';
 export { checkStateDir } from './secure-dir.js';
 export { withStore, type WithStoreOptions } from './with-store.js';
-export { verifyLog, scanLog, TamperError, type VerifyResult, type TornTail, type Position } from './replay.js';
+export { scanLog, TamperError, type TornTail, type Position } from './replay.js';
+export { verifyLog, type VerifyResult } from './verify.js';
 export { listSegments, segmentPath, logDir, readLines, type Line } from './segments.js';
 export { listSnapshots, snapshotDir } from './snapshot.js';
 export { lockPath } from './lock.js';

@@ -13,7 +13,7 @@ import { emptyState, fold, type ProjectionState } from './projection.js';
 import { decodeLine, type LogRecord, sealRecord } from './record.js';
 import { type Position, scanLog, TamperError } from './replay.js';
 import { firstSeqOf, listSegments, readLines, segmentPath } from './segments.js';
-import { loadSnapshot, writeSnapshot } from './snapshot.js';
+import { loadSnapshot, stateDigest, writeSnapshot } from './snapshot.js';
 
 export interface Store {
   readonly stateDir: string;
@@ -168,23 +168,28 @@ class LogStore implements Store {
     }
     this.end = { segment: this.end.segment, offset: start + buf.length };
     for (const rec of records) this.appended.next(rec);
-    if (Math.floor(this.st.seq / this.snapshotEvery) > Math.floor(this.snapSeq / this.snapshotEvery)) {
+    if (events[0]?.type !== 'snapshot.written' && Math.floor(this.st.seq / this.snapshotEvery) > Math.floor(this.snapSeq / this.snapshotEvery)) {
       // Best effort: the records are durable; a failed snapshot only makes the next open slower.
-      try { this.writeSnapshotNow(); } catch { /* retried at the next boundary */ }
+      try { await this.snapshotNow(); } catch { /* retried at the next boundary */ }
     }
     return records;
   }
 
-  private writeSnapshotNow(): void {
-    if (this.last === undefined || this.st.seq === 0) return;
+  // Records what the state is (snapshot.written, with its digest), then saves the file at that
+  // record. Runs inside the append chain. Nothing new since the last snapshot: nothing to do.
+  private async snapshotNow(): Promise<void> {
+    if (this.st.seq === 0 || this.st.seq === this.snapSeq) return;
+    await this.doAppend([event('snapshot.written', { digest: stateDigest(this.st) })]);
+    if (this.last === undefined) return;
     writeSnapshot(this.stateDir, this.st, this.last);
     this.snapSeq = this.st.seq;
   }
 
   async snapshot(): Promise<void> {
     if (this.readonly) throw new StateError('EREADONLY', `the store for ${this.stateDir} was opened read-only`);
-    await this.chain;
-    this.writeSnapshotNow();
+    const run = this.chain.then(() => this.snapshotNow());
+    this.chain = run.catch(() => undefined);
+    return run;
   }
 
   async *records(opts: { fromSeq?: number } = {}): AsyncIterable<LogRecord> {
@@ -240,12 +245,12 @@ class LogStore implements Store {
   async close(): Promise<void> {
     if (this.closed) return;
     await this.chain;
-    this.closed = true;
     // Leave a fresh snapshot behind when many records are uncovered: the next open (often a CLI
     // command right after) then folds almost nothing. Only a crash leaves a long tail.
-    if (!this.readonly && this.st.seq - this.snapSeq >= Math.min(CLOSE_SNAPSHOT_AFTER, this.snapshotEvery)) {
-      try { this.writeSnapshotNow(); } catch { /* the next open folds the tail instead */ }
+    if (!this.readonly && this.broken === undefined && this.st.seq - this.snapSeq >= Math.min(CLOSE_SNAPSHOT_AFTER, this.snapshotEvery)) {
+      try { await this.snapshotNow(); } catch { /* the next open folds the tail instead */ }
     }
+    this.closed = true;
     if (this.fd >= 0) closeSync(this.fd);
     this.fd = -1;
     this.lock?.release();

@@ -23,7 +23,7 @@ export interface ScanResult {
 
 export class TamperError extends StateError {
   constructor(seq: number, readonly reason: string) {
-    super('ETAMPER', `event log is corrupt or was tampered with at record seq ${seq}: ${reason} (run 'vnetfw log verify')`, { seq });
+    super('ETAMPER', `event log is corrupt or was tampered with at record seq ${seq}: ${reason}; nothing was changed: run 'vnetfw log verify' to see the damage, then restore the state directory from a backup`, { seq });
   }
 }
 
@@ -88,20 +88,4 @@ export const scanLog = async (stateDir: string, opts: ScanOptions = {}): Promise
     torn = { ...bad, bytes: size - bad.offset };
   }
   return { seq, hash, end, last, torn, count };
-};
-
-export type VerifyResult =
-  | { ok: true; records: number; seq: number; hash: string; torn?: TornTail }
-  | { ok: false; seq: number; reason: string };
-
-// The full audit: every record from seq 1, strict canonical form. Never repairs anything.
-export const verifyLog = async (stateDir: string): Promise<VerifyResult> => {
-  try {
-    const r = await scanLog(stateDir, { strict: true });
-    return r.torn === undefined ? { ok: true, records: r.count, seq: r.seq, hash: r.hash }
-      : { ok: true, records: r.count, seq: r.seq, hash: r.hash, torn: r.torn };
-  } catch (err) {
-    if (err instanceof TamperError) return { ok: false, seq: err.seq ?? 0, reason: err.reason };
-    throw err;
-  }
 };

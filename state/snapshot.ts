@@ -1,7 +1,9 @@
 // Snapshots: the folded state as of one record, so that open reads only the log's tail.
 // <stateDir>/snapshots/<seq>.json holds the state, the (seq, hash) of the record it covers, and
 // where that record's line starts (segment + byte offset) — the index that lets open seek straight
-// to the tail. A snapshot is only trusted if that line is still there with that seq and hash.
+// to the tail. A snapshot is only trusted if that line is still there with that seq and hash, and
+// is a `snapshot.written` record whose digest the snapshot's state matches: the log, not the
+// snapshot file, says what the state was. (The file's own checksum only catches a damaged file.)
 import { existsSync, readdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureDir, writeFileAtomicSync } from './atomic-file.js';
@@ -25,8 +27,13 @@ export interface Snapshot {
 }
 
 export const snapshotDir = (stateDir: string): string => join(stateDir, 'snapshots');
+export const snapshotFile = (stateDir: string, seq: number): string => join(snapshotDir(stateDir), `${seq}.json`);
 
 const checksum = (s: Omit<Snapshot, 'check'>): string => sha256Hex(canonicalJson(s));
+
+// What a snapshot.written record attests: the state's content, seq and hash left out (the record
+// carrying the digest is itself the state's seq).
+export const stateDigest = (state: ProjectionState): string => sha256Hex(canonicalJson({ ...state, seq: 0, hash: '' }));
 
 export const listSnapshots = (stateDir: string): number[] => {
   const dir = snapshotDir(stateDir);
@@ -48,9 +55,9 @@ export const writeSnapshot = (stateDir: string, state: ProjectionState, at: Posi
   }
 };
 
-const readSnapshot = (stateDir: string, seq: number): Snapshot | undefined => {
+export const readSnapshot = (stateDir: string, seq: number): Snapshot | undefined => {
   try {
-    const s = JSON.parse(readFileNoFollow(join(snapshotDir(stateDir), `${seq}.json`))) as Snapshot;
+    const s = JSON.parse(readFileNoFollow(snapshotFile(stateDir, seq))) as Snapshot;
     const { check, ...body } = s;
     if (s.v !== SNAPSHOT_VERSION || s.seq !== seq || !isHash(s.hash) || s.state?.seq !== seq || s.state.hash !== s.hash) return undefined;
     if (!Number.isSafeInteger(s.at?.segment) || !Number.isSafeInteger(s.at?.offset)) return undefined;
@@ -68,7 +75,8 @@ const lineAt = async (stateDir: string, s: Snapshot): Promise<number | undefined
     await lines.return({ restOffset: 0, rest: Buffer.alloc(0) });
     if (first.done === true) return undefined;
     const d = decodeLine(first.value.text);
-    return d.ok && d.record.seq === s.seq && d.record.hash === s.hash ? first.value.bytes : undefined;
+    if (!d.ok || d.record.seq !== s.seq || d.record.hash !== s.hash || d.record.type !== 'snapshot.written') return undefined;
+    return (d.record.data as { digest?: unknown }).digest === stateDigest(s.state) ? first.value.bytes : undefined;
   } catch {
     return undefined;
   }

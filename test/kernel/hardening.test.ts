@@ -2,11 +2,13 @@
 // XML edges, a state directory someone else could write) is refused with exit 2 and one line, and
 // the host's own firewall (a namespace with its own nftables table, iptables policy and rules)
 // stays byte for byte what it was, links included.
-import { chownSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chownSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { netnsSkipReason } from './helpers/index.js';
+import { canonicalJson, listSnapshots, openStore, sha256Hex } from '../../state/index.js';
+import { snapshotFile } from '../../state/snapshot.js';
 import { casesDir, cliBuilt, dumpAll, inNs, IP, must, nsDelAll, nsNew, run, vnet, writeConf, type Res } from '../fixtures/oracle/kernel.js';
 
 const skip = netnsSkipReason ?? (cliBuilt ? undefined : 'dist/ is not built (npm test builds it)');
@@ -113,5 +115,39 @@ describe.skipIf(skip !== undefined)(`hardening: refusals leave the host untouche
       expectOneLine(await refusedUntouched(() => ['define', join(casesDir, 'nat-default.xml')], state), 2, msg(state, 'it is owned by uid 4321, not root'));
       expect(readdirSync(state)).toEqual([]);
     });
+  });
+
+  it('a forged snapshot (removal list: nft flush ruleset, checksum recomputed): stop removes only the network\'s rules', async () => {
+    const state = join(tmp, 'state-snap');
+    const conf = join(tmp, 'snap.conf');
+    writeConf(conf, 'nftables');
+    const cli = (args: string[]): Promise<Res> => vnet(ns, state, conf, args);
+    const before = await hostView();
+    await must(cli(['define', join(casesDir, 'nat-default.xml')]), 'define');
+    await must(cli(['start', 'default']), 'start');
+    const s = await openStore(state);
+    await s.snapshot();
+    await s.close();
+    const seq = listSnapshots(state)[0] ?? 0;
+    const file = snapshotFile(state, seq);
+    const snap = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown> & { state: { networks: Record<string, { removals: unknown }> } };
+    const net = snap.state.networks.default;
+    if (net === undefined) throw new Error('no network in the snapshot');
+    net.removals = { nftables: { backend: 'nftables', groups: [{ ignoreErrors: false, commands: [{ program: 'nft', args: ['flush', 'ruleset'] }] }] } };
+    const { check: _old, ...body } = snap;
+    writeFileSync(file, JSON.stringify({ ...body, check: sha256Hex(canonicalJson(body)) }));
+    const v = await vnet(ns, state, conf, ['log', 'verify']);
+    expect(v.code).toBe(1);
+    expect(v.stderr).toContain(`log verify: snapshot ${file} does not match the log at seq ${seq}`);
+    await must(cli(['stop', 'default']), 'stop');
+    // The host's table and iptables rules are all there; the network's rules are gone (the
+    // private libvirt_network tables stay, empty, as libvirt leaves them).
+    const after = await dumpAll(ns);
+    expect(after).toContain('table inet hostfw');
+    expect(after).toContain('iifname "eth9" counter accept');
+    expect(after).toContain('-A FORWARD -i lo -j ACCEPT');
+    expect(after).not.toContain('virbr0');
+    expect(before.split('\n').filter((l) => l.includes('hostfw') || l.includes('FORWARD'))).toEqual(
+      (await hostView()).split('\n').filter((l) => l.includes('hostfw') || l.includes('FORWARD')));
   });
 });

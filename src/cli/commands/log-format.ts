@@ -72,6 +72,8 @@ export const summary = (r: LogRecord): string => {
       const d = r.data as D<'log.repaired'>;
       return `${d.bytes} torn bytes moved to ${d.quarantine}: ${d.reason}`;
     }
+    case 'snapshot.written':
+      return `state saved as a snapshot at this seq (digest ${(r.data as D<'snapshot.written'>).digest.slice(0, 12)}…)`;
     case 'lock.recovered':
       return `stale lock of dead pid ${(r.data as D<'lock.recovered'>).pid} taken over`;
     default:

@@ -45,13 +45,13 @@ const verify = async (ctx: CliContext): Promise<number> => {
   const v = await (await loadState()).verifyLog(ctx.stateDir);
   if (ctx.json) ctx.stdout.write(`${JSON.stringify(v)}\n`);
   if (!v.ok) {
-    ctx.stderr.write(`log verify: record seq ${v.seq}: ${v.reason}\n`);
+    ctx.stderr.write(v.snapshot === undefined ? `log verify: record seq ${v.seq}: ${v.reason}\n` : `log verify: ${v.reason}\n`);
     return 1;
   }
   if (!ctx.json) {
     const torn = v.torn === undefined ? '' : `; a torn tail of ${v.torn.bytes} bytes after seq ${v.seq} (a crash mid-write) will be quarantined at the next open`;
     ctx.stdout.write(v.records === 0 ? `log verify: no records in ${ctx.stateDir}\n`
-      : `log verify: ${v.records} records intact, seq 1..${v.seq}, last hash ${v.hash}${torn}\n`);
+      : `log verify: ${v.records} records intact, seq 1..${v.seq}, last hash ${v.hash}${v.snapshots > 0 ? `; ${v.snapshots} snapshot${v.snapshots === 1 ? '' : 's'} match the log` : ''}${torn}\n`);
   }
   return 0;
 };

@@ -45,14 +45,15 @@ describe('snapshots', () => {
     await s.append([defined()]);
     for (let i = 0; i < 24; i++) await s.append([filler(i)]);
     await s.close();
-    expect(listSnapshots(dir)[0]).toBe(20);
+    // 25 records; a snapshot.written record after seq 10 (seq 11) and after seq 20 (seq 21).
+    expect(listSnapshots(dir)[0]).toBe(21);
     // Wreck the part of the log the snapshot covers: if open read it, it would report tampering.
     const seg = join(dir, 'log', '000001.jsonl');
     const text = readFileSync(seg, 'utf8');
     const i = text.indexOf('"seq":3,');
     writeFileSync(seg, `${text.slice(0, i - 20)}XXXXXXXXXXXXXXXXXXXX${text.slice(i)}`);
     const again = await openStore(dir);
-    expect(again.state().seq).toBe(25);
+    expect(again.state().seq).toBe(27);
     await again.close();
     await expect(openStore(dir, { rebuild: true })).rejects.toThrow(/seq 3/);
   });
@@ -63,7 +64,7 @@ describe('snapshots', () => {
     await s.append([defined()]);
     for (let i = 0; i < 6; i++) await s.append([filler(i)]);
     await s.close();
-    const snap = join(snapshotDir(dir), '5.json');
+    const snap = join(snapshotDir(dir), '6.json');     // at the snapshot.written record after seq 5
     const body = JSON.parse(readFileSync(snap, 'utf8')) as { state: { networks: Record<string, unknown> } };
     body.state.networks = {};
     writeFileSync(snap, JSON.stringify(body));
@@ -79,7 +80,7 @@ describe('snapshots', () => {
     await s.close();
     expect(listSnapshots(dir)).toEqual([]);
     await (await openStore(dir, { snapshotEvery: 10 })).close();
-    expect(listSnapshots(dir)).toEqual([30]);
+    expect(listSnapshots(dir)).toEqual([31]);          // seq 31: its snapshot.written record
   });
 
   it('close() writes a snapshot when 1,000 records are uncovered', async () => {
@@ -87,7 +88,7 @@ describe('snapshots', () => {
     const s = await openStore(dir);
     await s.append(Array.from({ length: 1000 }, (_, i) => filler(i)));
     await s.close();
-    expect(listSnapshots(dir)).toEqual([1000]);
+    expect(listSnapshots(dir)).toEqual([1001]);
   });
 });
 
