@@ -13,23 +13,18 @@ import { runStep, type OpScope } from './steps.js';
 
 export const queryPrivateState = async (scope: OpScope, backend: Backend): Promise<PrivateState> => {
   const state = emptyPrivateState();
-  // Both families side by side: queries change nothing, so their order does not matter.
-  const families = ['ipv4', 'ipv6'] as const;
   if (backend === 'nftables') {
-    const results = await Promise.all(families.map((family) => runStep(scope, { argv: nftListOwnTable(family), purpose: 'query' })));
-    families.forEach((family, i) => {
-      const res = results[i];
+    for (const family of ['ipv4', 'ipv6'] as const) {
+      const res = await runStep(scope, { argv: nftListOwnTable(family), purpose: 'query' });
       // A failing list means "no table yet" (libvirt treats it the same way).
-      if (res !== undefined && res.exitCode === 0) parseNftListTable(family, res.stdout, state[family]);
-    });
+      if (res.exitCode === 0) parseNftListTable(family, res.stdout, state[family]);
+    }
   } else {
-    const results = await Promise.all(families.map((family) => runStep(scope, { argv: iptablesSave(family), purpose: 'query' })));
-    families.forEach((family, i) => {
-      const res = results[i];
-      if (res === undefined) return;
+    for (const family of ['ipv4', 'ipv6'] as const) {
+      const res = await runStep(scope, { argv: iptablesSave(family), purpose: 'query' });
       if (res.exitCode !== 0) throw new ExecError(res);
       parseIptablesSave(res.stdout, state[family]);
-    });
+    }
   }
   return state;
 };
