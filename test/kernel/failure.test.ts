@@ -26,15 +26,16 @@ const snapshot = (ns: string, sb: Sandbox): { rules: string; links: string; stat
 
 interface Scenario { name: string; backend: 'iptables' | 'nftables'; fixture: string; fail: Injection }
 // Call numbers count per program within the failing `start`: iptables runs iptables-save,
-// ip6tables-save, then one iptables-restore and one ip6tables-restore batch; nftables lists its two
-// tables, then sends one `nft -f -` batch; `ip` checks for the bridge, then creates it (add, addrs, up).
+// ip6tables-save, then one iptables-restore and one ip6tables-restore batch; nftables reads the
+// ruleset once for the neighbours (`nft -j list ruleset`), lists its two tables, then sends one
+// `nft -f -` batch; `ip` checks for the bridge, then creates it (add, addrs, up).
 const scenarios: Scenario[] = [
   { name: 'iptables-restore succeeded, ip6tables-restore exits 1', backend: 'iptables', fixture: 'nat-ipv6', fail: { prog: 'ip6tables-restore', at: 1, mode: 'exit1' } },
   { name: 'ip6tables-restore is killed (SIGKILL) before it runs', backend: 'iptables', fixture: 'nat-ipv6', fail: { prog: 'ip6tables-restore', at: 1, mode: 'kill' } },
   { name: 'iptables-restore applied its batch, then was killed', backend: 'iptables', fixture: 'nat-default', fail: { prog: 'iptables-restore', at: 1, mode: 'killafter' } },
-  { name: 'the nft batch exits 1', backend: 'nftables', fixture: 'nat-ipv6', fail: { prog: 'nft', at: 3, mode: 'exit1' } },
-  { name: 'nft is killed before it runs', backend: 'nftables', fixture: 'nat-ipv6', fail: { prog: 'nft', at: 3, mode: 'kill' } },
-  { name: 'nft applied its batch, then was killed', backend: 'nftables', fixture: 'nat-ipv6', fail: { prog: 'nft', at: 3, mode: 'killafter' } },
+  { name: 'the nft batch exits 1', backend: 'nftables', fixture: 'nat-ipv6', fail: { prog: 'nft', at: 4, mode: 'exit1' } },
+  { name: 'nft is killed before it runs', backend: 'nftables', fixture: 'nat-ipv6', fail: { prog: 'nft', at: 4, mode: 'kill' } },
+  { name: 'nft applied its batch, then was killed', backend: 'nftables', fixture: 'nat-ipv6', fail: { prog: 'nft', at: 4, mode: 'killafter' } },
   { name: 'ip addr add fails on the new bridge', backend: 'nftables', fixture: 'nat-default', fail: { prog: 'ip', at: 3, mode: 'exit1' } },
   { name: 'ip addr add fails on the new bridge', backend: 'iptables', fixture: 'isolated', fail: { prog: 'ip', at: 3, mode: 'exit1' } },
 ];
