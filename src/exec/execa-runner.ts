@@ -2,13 +2,22 @@ import { execa } from 'execa';
 import type { Runner, RunRequest, RunResult } from './types.js';
 
 export interface ExecaRunnerOptions {
-  // Environment added to the process's own (PATH lookup happens at run time with this env).
+  // The children's whole environment (default: childEnv()); PATH lookup happens at run time with it.
   env?: Record<string, string>;
   // Default timeout for a run without its own; the child is killed (SIGTERM, then SIGKILL).
   timeoutMs?: number;
 }
 
 export const DEFAULT_TIMEOUT_MS = 30_000;
+
+// Used when the caller has no PATH at all (the systemd unit sets one).
+export const FALLBACK_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+// What a child gets, as root: PATH (to find the programs) and LC_ALL=C (stable messages), nothing
+// else of the caller's environment. XTABLES_LIBDIR, LD_PRELOAD, NFT_* and the like would change
+// what iptables or nft load and do.
+export const childEnv = (from: NodeJS.ProcessEnv = process.env): Record<string, string> =>
+  ({ PATH: from.PATH !== undefined && from.PATH !== '' ? from.PATH : FALLBACK_PATH, LC_ALL: 'C' });
 
 // The real Runner: execa 9, never a shell, never rejecting (the RunResult says what happened).
 export function createExecaRunner(opts: ExecaRunnerOptions = {}): Runner {
@@ -27,7 +36,8 @@ export function createExecaRunner(opts: ExecaRunnerOptions = {}): Runner {
         ...(req.stdin !== undefined ? { input: req.stdin } : { stdin: 'ignore' as const }),
         timeout: req.timeoutMs ?? defaultTimeout,
         ...(req.signal ? { cancelSignal: req.signal } : {}),
-        ...(opts.env ? { env: opts.env } : {}),
+        env: { ...(opts.env ?? childEnv()), ...req.env },
+        extendEnv: false,
         // Programs like nft do not call setlocale, but iptables' messages may; keep them stable.
         encoding: 'utf8',
       });

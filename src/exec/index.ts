@@ -1,5 +1,5 @@
 export type { Runner, RunRequest, RunResult } from './types.js';
-export { createExecaRunner, DEFAULT_TIMEOUT_MS } from './execa-runner.js';
+export { childEnv, createExecaRunner, DEFAULT_TIMEOUT_MS } from './execa-runner.js';
 export type { ExecaRunnerOptions } from './execa-runner.js';
 export { ExecError, isExecError, isSuccess, assertSuccess, describeFailure } from './errors.js';
 export { shellQuote, shellQuoteWord } from './quote.js';

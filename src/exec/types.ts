@@ -5,6 +5,9 @@ export interface RunRequest {
   stdin?: string;
   timeoutMs?: number;
   signal?: AbortSignal;
+  // Variables this one program needs beyond PATH and LC_ALL, named by the caller (e.g.
+  // NOTIFY_SOCKET for systemd-notify); nothing else of vnetfw's environment is passed on.
+  env?: Record<string, string>;
 }
 
 export interface RunResult {

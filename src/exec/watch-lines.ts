@@ -1,4 +1,5 @@
 import { execa } from 'execa';
+import { childEnv } from './execa-runner.js';
 
 export interface LineWatch { stop(): void; done: Promise<number> }
 
@@ -8,7 +9,7 @@ export const watchLines = (argv: readonly string[], onLine: (line: string) => vo
   const [file, ...args] = argv;
   if (file === undefined) throw new TypeError('watchLines: argv must name a program');
   const controller = new AbortController();
-  const child = execa(file, args, { reject: false, shell: false, stdin: 'ignore', stderr: 'ignore', cancelSignal: controller.signal, buffer: false });
+  const child = execa(file, args, { reject: false, shell: false, stdin: 'ignore', stderr: 'ignore', cancelSignal: controller.signal, buffer: false, env: childEnv(), extendEnv: false });
   child.stdout?.setEncoding('utf8');
   let rest = '';
   child.stdout?.on('data', (chunk: string) => {

@@ -52,6 +52,20 @@ describe('execa runner (real processes)', () => {
     expect(r.failedToStart).toBe(true);
   });
 
+  it("children get PATH and LC_ALL=C only, none of the caller's environment", async () => {
+    const saved = { ...process.env };
+    process.env.XTABLES_LIBDIR = '/nonexistent';
+    process.env.LD_PRELOAD = '/nonexistent.so';
+    try {
+      const r = await createExecaRunner().run({ argv: ['env'] });
+      expect(r.exitCode).toBe(0);
+      expect(r.stdout.split('\n').filter((l) => l !== '').sort()).toEqual(['LC_ALL=C', `PATH=${saved.PATH ?? ''}`]);
+    } finally {
+      delete process.env.XTABLES_LIBDIR;
+      delete process.env.LD_PRELOAD;
+    }
+  });
+
   it('kills a program that exceeds its timeout', async () => {
     const started = Date.now();
     const r = await runner.run({ argv: ['sleep', '10'], timeoutMs: 200 });

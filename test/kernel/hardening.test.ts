@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { netnsSkipReason } from './helpers/index.js';
 import { canonicalJson, listSnapshots, openStore, sha256Hex } from '../../state/index.js';
 import { snapshotFile } from '../../state/snapshot.js';
-import { casesDir, cliBuilt, dumpAll, inNs, IP, must, nsDelAll, nsNew, run, vnet, writeConf, type Res } from '../fixtures/oracle/kernel.js';
+import { casesDir, cliBuilt, cliPath, dumpAll, inNs, IP, must, nsDelAll, nsNew, run, vnet, writeConf, type Res } from '../fixtures/oracle/kernel.js';
 
 const skip = netnsSkipReason ?? (cliBuilt ? undefined : 'dist/ is not built (npm test builds it)');
 
@@ -149,5 +149,20 @@ describe.skipIf(skip !== undefined)(`hardening: refusals leave the host untouche
     expect(after).not.toContain('virbr0');
     expect(before.split('\n').filter((l) => l.includes('hostfw') || l.includes('FORWARD'))).toEqual(
       (await hostView()).split('\n').filter((l) => l.includes('hostfw') || l.includes('FORWARD')));
+  });
+
+  it("the caller's XTABLES_LIBDIR does not reach iptables: start on iptables works with it set", async () => {
+    const state = join(tmp, 'state-env');
+    const conf = writeConf(join(tmp, 'env.conf'), 'iptables');
+    const env: NodeJS.ProcessEnv = { ...process.env, XTABLES_LIBDIR: join(tmp, 'no-xtables-here') };
+    delete env.VNETFW_STATE_DIR;
+    delete env.VNETFW_CONFIG;
+    const cli = (args: string[]): Promise<Res> => inNs(ns, [process.execPath, cliPath, '--state-dir', state, '--config', conf, ...args], { env });
+    const xml = join(tmp, 'envnet.xml');
+    writeFileSync(xml, net('virbr7').replace('<name>n</name>', '<name>envnet</name>'));
+    await must(cli(['define', xml]), 'define');
+    await must(cli(['start', 'envnet']), 'start with XTABLES_LIBDIR set');
+    expect(await dumpAll(ns)).toContain('-A LIBVIRT_FWO -s 192.168.150.0/24 -i virbr7 -j ACCEPT');
+    await must(cli(['stop', 'envnet']), 'stop');
   });
 });
