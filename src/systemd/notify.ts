@@ -31,7 +31,8 @@ export const createNotifier = (
       // One line per field; a newline inside a value would start another field.
       const argv = ['systemd-notify', ...Object.entries(fields).map(([k, v]) => `${k}=${v.replace(/\n/g, ' ')}`)];
       chain = chain.then(async () => {
-        const r = await runner.run({ argv, timeoutMs: NOTIFY_TIMEOUT_MS });
+        // Children get only PATH and LC_ALL: systemd-notify needs the socket named.
+        const r = await runner.run({ argv, timeoutMs: NOTIFY_TIMEOUT_MS, env: { NOTIFY_SOCKET: env.NOTIFY_SOCKET ?? '' } });
         if (r.exitCode !== 0 && !reported) {
           reported = true;   // once: a unit without NotifyAccess=all would repeat it every cycle
           onError(`systemd-notify failed (exit ${r.exitCode}): ${(r.stderr.trim() || r.signal) ?? ''}`);
