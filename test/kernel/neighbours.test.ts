@@ -143,6 +143,7 @@ const crashCase = async (w: World, backend: Backend, isStep: (line: string) => b
   const shims = makeCrashShims(join(tmp, 'shims'));
   const fwShim = join(shims, 'firewall-cmd');
   writeFileSync(fwShim, `#!/bin/bash
+[ -f "${join(shims, 'crash.env')}" ] && . "${join(shims, 'crash.env')}"
 n=$(( $(cat "$CRASH_COUNTER" 2>/dev/null || echo 0) + 1 )); echo $n > "$CRASH_COUNTER"
 echo "$n firewall-cmd $*" >> "$CRASH_COUNTER.log"
 if [ "$n" = "\${CRASH_AT:-0}" ] && [ "\${CRASH_WHEN:-before}" = before ]; then kill -9 $PPID; exit 137; fi
@@ -153,8 +154,11 @@ exit $rc
   // A dry run counts the calls, to find the integration steps' numbers.
   const probe = newCase(backend, hostFirewall);
   const counter = join(tmp, `count${caseNo}`);
-  const crashEnv = (at: number, when: string): NodeJS.ProcessEnv =>
-    ({ ...w.env, PATH: `${shims}:${process.env.PATH ?? ''}`, CRASH_COUNTER: counter, CRASH_AT: String(at), CRASH_WHEN: when });
+  // vnetfw passes its children PATH and LC_ALL only: the wrappers read their settings from a file.
+  const crashEnv = (at: number, when: string): NodeJS.ProcessEnv => {
+    writeFileSync(join(shims, 'crash.env'), `CRASH_COUNTER='${counter}' CRASH_AT='${at}' CRASH_WHEN='${when}'\n`);
+    return { ...w.env, PATH: `${shims}:${process.env.PATH ?? ''}` };
+  };
   await must(cli(w, probe.st, probe.conf, ['define', NET_XML]), 'define');
   rmSync(counter, { force: true }); rmSync(`${counter}.log`, { force: true });
   await must(cli(w, probe.st, probe.conf, ['start', 'default'], crashEnv(0, 'before')), 'counting start');
