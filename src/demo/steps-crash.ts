@@ -17,11 +17,11 @@ export const CRASH_PROGRAM = 'iptables-restore';
 export const crashAndRecover = async (w: World): Promise<StepOutcome> => {
   const shimDir = join(w.tmp, 'shims');
   mkdirSync(shimDir);
-  const env = await makeCrashShims(shimDir, CRASH_PROGRAM);
+  const { env, callLog } = await makeCrashShims(shimDir, CRASH_PROGRAM);
   const pinger = new Pinger(w.t.G, WAN_IP);
   w.setBackend('iptables');
   const crashed = await w.cli(['reconcile'], { env });
-  const calls = readFileSync(`${env.CRASH_COUNTER ?? ''}.log`, 'utf8').trim().split('\n');
+  const calls = readFileSync(callLog, 'utf8').trim().split('\n');
   const last = calls.at(-1)?.split(' ').slice(1, 4).join(' ') ?? null;
   // `ip netns exec` may fork and report the kill as exit 128+9.
   const killed = crashed.signal === 'SIGKILL' || crashed.code === 137;
