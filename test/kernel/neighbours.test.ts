@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { netnsSkipReason } from './helpers/index.js';
 import {
-  bg, cliBuilt, cliPath, inNs, makeCrashShims, must, nsDelAll, run, statusOf, topoAttach, topoUp, waitFor,
+  bg, cliBuilt, cliPath, CRASH_PROGRAMS, inNs, makeCrashShims, must, nsDelAll, run, statusOf, topoAttach, topoUp, waitFor,
   type Backend, type Bg, type Res, type Topo,
 } from '../fixtures/oracle/kernel.js';
 import {
@@ -140,17 +140,8 @@ const offCase = async (w: World, blocked: { wan: boolean; host: boolean }): Prom
 // stop leaves the neighbour's configuration exactly as before.
 const crashCase = async (w: World, backend: Backend, isStep: (line: string) => boolean, hostFirewall?: string, points: ReadonlyArray<'first-after' | 'last-before'> = ['first-after', 'last-before']): Promise<void> => {
   const before = await w.config();
-  const shims = makeCrashShims(join(tmp, 'shims'));
-  const fwShim = join(shims, 'firewall-cmd');
-  writeFileSync(fwShim, `#!/bin/bash
-[ -f "${join(shims, 'crash.env')}" ] && . "${join(shims, 'crash.env')}"
-n=$(( $(cat "$CRASH_COUNTER" 2>/dev/null || echo 0) + 1 )); echo $n > "$CRASH_COUNTER"
-echo "$n firewall-cmd $*" >> "$CRASH_COUNTER.log"
-if [ "$n" = "\${CRASH_AT:-0}" ] && [ "\${CRASH_WHEN:-before}" = before ]; then kill -9 $PPID; exit 137; fi
-/usr/bin/firewall-cmd "$@"; rc=$?
-if [ "$n" = "\${CRASH_AT:-0}" ]; then kill -9 $PPID; fi
-exit $rc
-`, { mode: 0o755 });
+  // firewall-cmd is wrapped too: the integration steps are its calls.
+  const shims = makeCrashShims(join(tmp, 'shims'), [...CRASH_PROGRAMS, 'firewall-cmd']);
   // A dry run counts the calls, to find the integration steps' numbers.
   const probe = newCase(backend, hostFirewall);
   const counter = join(tmp, `count${caseNo}`);
