@@ -141,10 +141,11 @@ const offCase = async (w: World, blocked: { wan: boolean; host: boolean }): Prom
 const crashCase = async (w: World, backend: Backend, isStep: (line: string) => boolean, hostFirewall?: string, points: ReadonlyArray<'first-after' | 'last-before'> = ['first-after', 'last-before']): Promise<void> => {
   const before = await w.config();
   // firewall-cmd is wrapped too: the integration steps are its calls.
-  const shims = makeCrashShims(join(tmp, 'shims'), [...CRASH_PROGRAMS, 'firewall-cmd']);
+  // Each case has its own wrappers: the cases run concurrently and crash.env is per directory.
+  const shims = makeCrashShims(mkdtempSync(join(tmp, 'shims-')), [...CRASH_PROGRAMS, 'firewall-cmd']);
   // A dry run counts the calls, to find the integration steps' numbers.
   const probe = newCase(backend, hostFirewall);
-  const counter = join(tmp, `count${caseNo}`);
+  const counter = join(shims, 'count');
   // vnetfw passes its children PATH and LC_ALL only: the wrappers read their settings from a file.
   const crashEnv = (at: number, when: string): NodeJS.ProcessEnv => {
     writeFileSync(join(shims, 'crash.env'), `CRASH_COUNTER='${counter}' CRASH_AT='${at}' CRASH_WHEN='${when}'\n`);
