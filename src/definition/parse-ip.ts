@@ -2,7 +2,7 @@
 import { DefinitionError } from './errors.js';
 import { bitsOf, formatAddress, inSubnet, networkCidr, parseAddress, parseIPv4, prefixOfNetmask } from './ip.js';
 import type { DhcpHost, DhcpRange, IpDef, IpFamily } from './types.js';
-import { attr, children, child, type XNode } from './xml.js';
+import { attr, children, child, type XNode } from '../xml/index.js';
 
 const fail = (code: string, msg: string): never => { throw new DefinitionError(code, msg); };
 

@@ -6,7 +6,7 @@ import { checkInterfaceName, checkNetworkName } from './names.js';
 import { parseIp } from './parse-ip.js';
 import { readUntrustedFile } from './read-file.js';
 import type { ForwardMode, NatDef, NetworkDef } from './types.js';
-import { attr, child, children, parseXmlDocument, textOf, type XNode } from './xml.js';
+import { attr, child, children, parseSafeXml, textOf, type XNode } from '../xml/index.js';
 
 export const MAX_DEFINITION_BYTES = 1024 * 1024;
 
@@ -91,7 +91,7 @@ const UUID = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$
 
 export const parseNetworkXml = (text: string, file: string): NetworkDef => {
   if (Buffer.byteLength(text, 'utf8') > MAX_DEFINITION_BYTES) fail('EDEF_FILE', `${file}: file is larger than 1 MiB`);
-  const doc = parseXmlDocument(text, file);
+  const doc = parseSafeXml(text, file, { trimValues: true, fail: (m) => new DefinitionError('EDEF_XML', m) });
   const roots = Object.keys(doc).filter((k) => !k.startsWith('?') && k !== '#text');
   const root = child(doc, 'network');
   if (root === undefined || roots.length !== 1) return fail('EDEF_XML', `${file}: root element is not <network>`);

@@ -1,9 +1,8 @@
 // libvirt's persisted removal list (libvirt >= 10.4, src/util/virfirewall.c): <firewall name='fwRemoval' backend='...'>, written
 // the way virFirewallFormat writes it and read the way virFirewallParseXML reads it, so a libvirt
 // status file's list can be imported.
-import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import { MAX_XML_DEPTH, decodeXmlText, xmlDepth } from '../definition/xml.js';
 import { VnetfwError } from '../errors.js';
+import { attr as attrOf, children as list, decodeXmlText, parseSafeXml, type XNode as Node } from '../xml/index.js';
 import type { Backend, FwCommand, FwGroup, FwRemoval, Program } from './model.js';
 import { BACKENDS } from './model.js';
 
@@ -54,33 +53,9 @@ export const formatFwRemovalXml = (removal: FwRemoval, indent = 0): string => {
   return `${lines.join('\n')}\n`;
 };
 
-type Node = Record<string, unknown>;
-const list = (n: Node, name: string): Node[] => {
-  const v = n[name];
-  const arr = Array.isArray(v) ? v : v === undefined ? [] : [v];
-  return arr.map((x) => (x !== null && typeof x === 'object' ? (x as Node) : { '#text': String(x) }));
-};
-const attrOf = (n: Node, name: string): string | undefined => {
-  const a = n['@'] as Record<string, unknown> | undefined;
-  const v = a?.[name];
-  return typeof v === 'string' ? decodeXmlText(v) : undefined;
-};
-
-const parseDoc = (text: string, what: string): Node => {
-  if (/<!DOCTYPE|<!ENTITY/i.test(text)) throw new FwRemovalXmlError(`${what}: DOCTYPE and ENTITY declarations are not allowed`);
-  if (xmlDepth(text) > MAX_XML_DEPTH) throw new FwRemovalXmlError(`${what}: elements nested deeper than ${MAX_XML_DEPTH} levels`);
-  const valid = XMLValidator.validate(text);
-  if (valid !== true) throw new FwRemovalXmlError(`${what}: not well-formed XML at line ${valid.err.line}: ${valid.err.msg.replace(/\s+/g, ' ').trim()}`);
-  try {
-    return new XMLParser({
-      ignoreAttributes: false, attributeNamePrefix: '', attributesGroupName: '@', processEntities: false,
-      parseTagValue: false, parseAttributeValue: false, trimValues: false, maxNestedTags: MAX_XML_DEPTH,
-      isArray: (_n, _j, _l, isAttr) => !isAttr,
-    }).parse(text) as Node;
-  } catch (e) {
-    throw new FwRemovalXmlError(`${what}: cannot parse the XML: ${(e instanceof Error ? e.message : String(e)).replace(/\s+/g, ' ').trim()}`);
-  }
-};
+// Items are kept as written, not trimmed, as libvirt reads them (virFirewallParseXML).
+const parseDoc = (text: string, what: string): Node =>
+  parseSafeXml(text, what, { trimValues: false, fail: (m) => new FwRemovalXmlError(m) });
 
 const fromFirewallNode = (fw: Node, what: string): FwRemoval => {
   const backend = attrOf(fw, 'backend');

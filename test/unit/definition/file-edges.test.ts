@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../../../src/cli/main.js';
 import { DefinitionError, loadNetworkFile, parseNetworkXml } from '../../../src/definition/index.js';
-import { MAX_XML_DEPTH, xmlDepth } from '../../../src/definition/xml.js';
+import { MAX_XML_DEPTH, xmlDepth } from '../../../src/xml/index.js';
 import { fwRemovalFromStatusXml } from '../../../src/firewall/index.js';
 import { VnetfwError } from '../../../src/errors.js';
 
