@@ -19,6 +19,20 @@ const readStdin = async (): Promise<string> => {
   return Buffer.concat(chunks).toString('utf8');
 };
 
+// Whether vnetfw has a definition of the network, from a read-only look (no writer lock: the
+// daemon may hold it). The store is closed before the answer: the hook then exits or opens the
+// state for writing with nothing of this look left open, and a failed close is the hook's error
+// (exit 1, said on stderr), not a rejection nobody waits for.
+const knowsNetwork = async (stateDir: string, name: string): Promise<boolean> => {
+  const { openStore } = await import('../../../state/index.js');
+  const store = await openStore(stateDir, { readonly: true });
+  try {
+    return store.state().networks[name]?.definition != null;
+  } finally {
+    await store.close();
+  }
+};
+
 const installCommand = command({
   name: 'install',
   summary: 'install vnetfw as a libvirt network hook',
@@ -81,10 +95,7 @@ const hookCommand = command({
     // A network vnetfw does not know is none of its business: answer without the writer lock.
     // (No state directory yet: vnetfw knows no network. One that exists but cannot be read is an error.)
     if (!existsSync(ctx.stateDir)) return 0;
-    const { openStore } = await import('../../../state/index.js');
-    const store = await openStore(ctx.stateDir, { readonly: true });
-    const known = ((): boolean => { try { return store.state().networks[name]?.definition != null; } finally { void store.close(); } })();
-    if (!known) return 0;
+    if (!await knowsNetwork(ctx.stateDir, name)) return 0;
     const { runLibvirtHook, withEngine } = await loadEngine();
     try {
       const r = await withEngine({ stateDir: ctx.stateDir, configPath: ctx.configPath }, (env) => runLibvirtHook(env, name, op, subop, action, hookNetwork(stdin)));
