@@ -2,6 +2,7 @@
 // journal), its metrics (log-fed, rendered for the socket and the node_exporter textfile) and
 // systemd's readiness protocol. The daemon only calls these; it knows nothing of Prometheus or
 // systemd.
+import { NAMED_OWNERS } from '../doctor/index.js';
 import { doctorNetworks, type EngineEnv } from '../engine/index.js';
 import { errorMessage } from '../errors.js';
 import { createExecaRunner, type Runner } from '../exec/index.js';
@@ -49,7 +50,7 @@ export const createObservers = async (o: ObserverOptions): Promise<DaemonObserve
   const warn = write(o.stderr, 'warning');
   const error = write(o.stderr, 'error');
   const metrics = await createDaemonMetrics({
-    stateDir: o.stateDir, version: o.version, ...(o.textfileDir === undefined ? {} : { textfileDir: o.textfileDir }),
+    stateDir: o.stateDir, version: o.version, owners: NAMED_OWNERS, ...(o.textfileDir === undefined ? {} : { textfileDir: o.textfileDir }),
   });
   const notifier = createNotifier(env, o.runner ?? createExecaRunner(), warn);
   const readiness = createReadiness(notifier);

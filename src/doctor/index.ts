@@ -10,3 +10,4 @@ export { tablesFromNftJson } from './nft-json.js';
 export { tablesFromIptablesSave } from './iptables-save.js';
 export { renderNftRule } from './render-nft.js';
 export { readHostFirewall, type QueryResult } from './read.js';
+export { NAMED_OWNERS } from './owners.js';

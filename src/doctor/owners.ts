@@ -22,6 +22,10 @@ const BY_CHAIN: [RegExp, string][] = [
 ];
 const BY_TABLE: Record<string, string> = { firewalld: 'firewalld', 'docker-bridges': 'Docker', 'nixos-fw': 'NixOS nixos-fw' };
 
+// The owners the doctor names (its findings' owner is one of these, or null: not known), for the
+// metrics' series of each from the start. iptables-legacy's owners are told apart at run time.
+export const NAMED_OWNERS: readonly string[] = [...new Set([...BY_CHAIN.map(([, o]) => o), ...Object.values(BY_TABLE)])];
+
 const byChain = (name: string): string | undefined => BY_CHAIN.find(([re]) => re.test(name))?.[1];
 
 export const ownerOf = (table: Table, where: Where): string | null => {

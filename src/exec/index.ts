@@ -4,3 +4,4 @@ export type { ExecaRunnerOptions } from './execa-runner.js';
 export { ExecError, isExecError, isSuccess, assertSuccess, describeFailure } from './errors.js';
 export { shellQuote, shellQuoteWord } from './quote.js';
 export { watchLines, type LineWatch } from './watch-lines.js';
+export { PROGRAMS_RUN } from './programs.js';

@@ -4,7 +4,8 @@
 // directory when one is given.
 import { applyRecord, emptyMemory } from './fold.js';
 import { openLogTail } from './log-tail.js';
-import { createFamilies } from './registry.js';
+import { createFamilies, type MetricFamilies } from './registry.js';
+import { findingKeys, preCreate, UNKNOWN_OWNER } from './series.js';
 import { checkTextfileDir, writeTextfile } from './textfile.js';
 
 // What the metrics need of a daemon cycle.
@@ -16,6 +17,7 @@ export interface DaemonMetricsOptions {
   stateDir: string;
   version: string;
   textfileDir?: string;       // node_exporter's textfile directory: rewritten after every cycle
+  owners?: readonly string[]; // the owners the doctor names: each active network has their finding series
   now?: () => number;         // ms
 }
 
@@ -27,6 +29,17 @@ export interface DaemonMetrics {
   doctor(findings: readonly FindingSummary[]): void;
 }
 
+// The doctor's series of an active network, at 0 until a run finds something (its last run's time
+// says whether it has run); series already shown keep their value.
+const zeroFindings = (m: MetricFamilies, seen: Set<string>, keys: readonly string[]): void => {
+  for (const k of keys) {
+    if (seen.has(k)) continue;
+    seen.add(k);
+    const [network = '', owner = '', verdict = ''] = JSON.parse(k) as string[];
+    m.doctorFindings.set({ network, owner, verdict }, 0);
+  }
+};
+
 export const createDaemonMetrics = async (opts: DaemonMetricsOptions): Promise<DaemonMetrics> => {
   const textfile = opts.textfileDir === undefined ? undefined : checkTextfileDir(opts.textfileDir);
   const now = opts.now ?? Date.now;
@@ -34,6 +47,7 @@ export const createDaemonMetrics = async (opts: DaemonMetricsOptions): Promise<D
   const m = createFamilies(() => (lastOk === null ? null : (now() - lastOk) / 1000));
   m.startTime.set(Math.floor(now() / 1000));
   m.buildInfo.set({ version: opts.version }, 1);
+  preCreate(m);
   const mem = emptyMemory();
   const tail = await openLogTail(opts.stateDir);
   const seen = new Set<string>();   // state|backend pairs once shown: they go to 0, not away
@@ -48,6 +62,7 @@ export const createDaemonMetrics = async (opts: DaemonMetricsOptions): Promise<D
       // Every network has its drift series from the start: increase() needs a first sample.
       m.driftFound.inc({ network: n.name }, 0);
       m.driftRepaired.inc({ network: n.name }, 0);
+      if (n.state === 'active') zeroFindings(m, seenFindings, findingKeys(n.name, opts.owners ?? []));
       const k = `${n.state}\u0000${n.backend ?? 'none'}`;
       counts.set(k, (counts.get(k) ?? 0) + 1);
     }
@@ -87,7 +102,7 @@ export const createDaemonMetrics = async (opts: DaemonMetricsOptions): Promise<D
     doctor: (findings) => {
       const counts = new Map<string, number>([...seenFindings].map((k) => [k, 0]));
       for (const f of findings) {
-        const k = JSON.stringify([f.network, f.owner ?? 'unknown', f.verdict]);
+        const k = JSON.stringify([f.network, f.owner ?? UNKNOWN_OWNER, f.verdict]);
         counts.set(k, (counts.get(k) ?? 0) + 1);
       }
       for (const [k, v] of counts) {

@@ -3,8 +3,10 @@ import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createDaemonMetrics, MetricsError } from '../../../src/metrics/index.js';
 import { event, openStore, type NewEvent, type OpenOptions } from '../../../state/index.js';
-import { parseExposition, seriesSum, seriesValue } from '../../support/prom-text.js';
+import { parseExposition, seriesSum, seriesValue, type Exposition } from '../../support/prom-text.js';
 import { defined, startOp, tmpStateDir } from '../state/helpers.js';
+
+const familySize = (e: Exposition, name: string): number => e.get(name)?.samples.length ?? 0;
 
 const append = async (dir: string, events: NewEvent[], opts: OpenOptions = {}): Promise<void> => {
   const s = await openStore(dir, opts);
@@ -43,7 +45,7 @@ describe('daemon metrics', () => {
     expect(seriesValue(e, 'vnetfw_program_runs_total', { program: 'nft', purpose: 'remove' })).toBe(1);
     expect(seriesValue(e, 'vnetfw_program_failures_total', { program: 'nft', purpose: 'remove' })).toBe(1);
     expect(seriesValue(e, 'vnetfw_program_failures_total', { program: 'ip', purpose: 'query' })).toBe(1);   // killed
-    expect(seriesValue(e, 'vnetfw_program_failures_total', { program: 'iptables', purpose: 'apply' })).toBeUndefined();
+    expect(seriesValue(e, 'vnetfw_program_failures_total', { program: 'iptables', purpose: 'apply' })).toBe(0);
     expect(seriesValue(e, 'vnetfw_drift_found_total', { network: 'default' })).toBe(2);
     expect(seriesValue(e, 'vnetfw_drift_repaired_total', { network: 'default' })).toBe(1);
     expect(seriesValue(e, 'vnetfw_drift_found_total', { network: 'other' })).toBe(0);   // there, at 0
@@ -54,6 +56,50 @@ describe('daemon metrics', () => {
     expect(seriesValue(e, 'vnetfw_networks', { state: 'active', backend: 'iptables' })).toBe(1);
     expect(seriesValue(e, 'vnetfw_networks', { state: 'stopped', backend: 'none' })).toBe(1);
     expect(seriesValue(e, 'vnetfw_build_info', { version: '9.9.9' })).toBe(1);
+  });
+
+  it('a fresh daemon, before any operation: every operation, program, drift and doctor series there at 0 (rate() and absent() need them)', async () => {
+    const dir = tmpStateDir();
+    // Before the daemon: `active` was started, `idle` only defined.
+    await append(dir, [defined('active'), ...startOp('active', 'before'), defined('idle')]);
+    const metrics = await createDaemonMetrics({ stateDir: dir, version: '0', owners: ['firewalld', 'Docker'] });
+    const text = await metrics.render();
+    const e = parseExposition(text);
+    const kinds = ['start', 'stop', 'switch', 'repair', 'recover', 'undefine', 'adopt'];
+    const outcomes = ['committed', 'rolled-back', 'failed'];
+    for (const kind of kinds) {
+      for (const outcome of outcomes) {
+        expect(seriesValue(e, 'vnetfw_operations_total', { kind, outcome }), `${kind} ${outcome}`).toBe(0);
+        expect(seriesValue(e, 'vnetfw_operation_duration_seconds_count', { kind, outcome }), `${kind} ${outcome}`).toBe(0);
+        expect(seriesValue(e, 'vnetfw_operation_duration_seconds_sum', { kind, outcome }), `${kind} ${outcome}`).toBe(0);
+        expect(seriesValue(e, 'vnetfw_operation_duration_seconds_bucket', { kind, outcome, le: '+Inf' }), `${kind} ${outcome}`).toBe(0);
+      }
+    }
+    expect(familySize(e, 'vnetfw_operations_total')).toBe(kinds.length * outcomes.length);
+    const programs = ['nft', 'iptables', 'ip6tables', 'iptables-restore', 'ip6tables-restore', 'iptables-save', 'ip6tables-save', 'ip', 'tc', 'firewall-cmd'];
+    for (const program of programs) {
+      for (const purpose of ['apply', 'remove', 'query', 'host', 'rollback']) {
+        expect(seriesValue(e, 'vnetfw_program_runs_total', { program, purpose }), `${program} ${purpose}`).toBe(0);
+        expect(seriesValue(e, 'vnetfw_program_failures_total', { program, purpose }), `${program} ${purpose}`).toBe(0);
+      }
+    }
+    for (const network of ['active', 'idle']) {
+      expect(seriesValue(e, 'vnetfw_drift_found_total', { network })).toBe(0);
+      expect(seriesValue(e, 'vnetfw_drift_repaired_total', { network })).toBe(0);
+    }
+    // The doctor looks at active networks: each owner it names (and unknown) by each verdict.
+    for (const owner of ['firewalld', 'Docker', 'unknown']) {
+      for (const verdict of ['drop', 'reject', 'may-drop']) {
+        expect(seriesValue(e, 'vnetfw_doctor_findings', { network: 'active', owner, verdict }), `${owner} ${verdict}`).toBe(0);
+      }
+    }
+    expect(familySize(e, 'vnetfw_doctor_findings')).toBe(9);
+    expect(seriesValue(e, 'vnetfw_doctor_last_run_timestamp_seconds')).toBe(0);
+    // A finding then counts on the series that was there, and the others stay.
+    metrics.doctor([{ network: 'active', owner: 'Docker', verdict: 'reject' }]);
+    const after = parseExposition(await metrics.render());
+    expect(seriesValue(after, 'vnetfw_doctor_findings', { network: 'active', owner: 'Docker', verdict: 'reject' })).toBe(1);
+    expect(familySize(after, 'vnetfw_doctor_findings')).toBe(9);
   });
 
   it('follow the log across segment rotation, and keep a state once shown at 0 when it empties', async () => {
