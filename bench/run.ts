@@ -1,6 +1,7 @@
 // `npm run bench` / `node dist/bench/run.js [NAME [ARGS...]]`: runs one benchmark by name, or all
 // of them. Each benchmark is a module exporting a `Bench`; add yours to the table below.
 import { dataplaneBench } from './dataplane.js';
+import { logGrowthBench } from './log-growth.js';
 import { logOpenBench } from './log-open.js';
 import { manyBench } from './many.js';
 import { memoryBench } from './memory.js';
@@ -13,7 +14,7 @@ export interface Bench {
   run(args: string[]): Promise<void>;
 }
 
-const benches: Bench[] = [logOpenBench, switchBench, memoryBench, dataplaneBench, startupBench, manyBench];
+const benches: Bench[] = [logOpenBench, logGrowthBench, switchBench, memoryBench, dataplaneBench, startupBench, manyBench];
 
 const main = async (argv: string[]): Promise<number> => {
   const [name, ...rest] = argv;

@@ -7,6 +7,7 @@ import type { IntegrationStep } from '../src/firewall/neighbours/model.js';
 import {
   arrOf, bool, type Check, type Checked, checkAt, int, nat, nonEmpty, num, obj, oneOf, opt, SchemaError, shape, shapeAs, str,
 } from './check.js';
+import { isHash, sha256Hex } from './hash.js';
 
 export const RECORD_VERSION = 1;
 
@@ -35,6 +36,7 @@ const integrationStep: Check<IntegrationStep> = shapeAs<IntegrationStep>({
   id: nonEmpty, neighbour: oneOf(['firewalld', 'docker', 'host-nft']), argv: arrOf(str), undo: arrOf(arrOf(str)),
   'check?': arrOf(str), 'handle?': nat, 'shared?': str, 'nftChain?': shape({ family: str, table: str, chain: str }), 'marker?': str,
 });
+const sha256: Check<string> = (v) => { if (!isHash(v)) throw new SchemaError('', `expected a sha256 hex digest, got ${JSON.stringify(v)}`); return v; };
 const none: Check<Record<string, never>> = obj as Check<Record<string, never>>;
 const reason = shape({ reason: str });
 const bridge = shape({ bridge: nonEmpty });
@@ -59,13 +61,15 @@ const v1 = {
     }),
   },
   // argv/stdin repeat the intended command's (the store fills them in), so each finished record
-  // alone says what ran and how it ended.
+  // alone says what ran and how it ended. A query that found nothing keeps only a digest of its
+  // output: stdout/stderr empty, `stdoutSha256`/`stderrSha256` and the sizes in bytes (see
+  // digestOutput).
   'command.finished': {
     scope: 'none',
     data: shape({
       step: nat, exitCode: int, stdout: str, stderr: str, durationMs: num,
       'signal?': str, 'timedOut?': bool, 'truncated?': bool, 'stdoutBytes?': nat, 'stderrBytes?': nat, 'argv?': arrOf(str), 'stdin?': str,
-      'networks?': arrOf(str),
+      'networks?': arrOf(str), 'stdoutSha256?': sha256, 'stderrSha256?': sha256,
     }),
   },
   'removal.recorded': { scope: 'network', data: shape({ removal: fwRemoval }) },
@@ -157,4 +161,15 @@ export const normalizeEvent = (e: NewEvent): NewEvent => {
   if (out !== null) { data.stdout = out.text; data.stdoutBytes = out.bytes; }
   if (err !== null) { data.stderr = err.text; data.stderrBytes = err.bytes; }
   return { ...e, data };
+};
+
+// A query's result as the log keeps it when the query found nothing worth auditing: each non-empty
+// output replaced by its sha256 (of its UTF-8 bytes) and byte length, `truncated` set (the output
+// was cut to nothing). The exit code, duration and argv stay; an empty output stays as it is.
+export const digestOutput = (d: EventData['command.finished']): EventData['command.finished'] => {
+  if (d.stdout === '' && d.stderr === '') return d;
+  const data: EventData['command.finished'] = { ...d, truncated: true };
+  if (d.stdout !== '') { data.stdout = ''; data.stdoutBytes = Buffer.byteLength(d.stdout, 'utf8'); data.stdoutSha256 = sha256Hex(d.stdout); }
+  if (d.stderr !== '') { data.stderr = ''; data.stderrBytes = Buffer.byteLength(d.stderr, 'utf8'); data.stderrSha256 = sha256Hex(d.stderr); }
+  return data;
 };

@@ -2,7 +2,7 @@
 export { StateError, isStateError, type StateErrorCode } from './errors.js';
 export {
   EVENT_TYPES, OPERATION_KINDS, COMMAND_PURPOSES, OUTPUT_LIMIT_BYTES, RECORD_VERSION,
-  checkEvent, event, isEventType, normalizeEvent,
+  checkEvent, digestOutput, event, isEventType, normalizeEvent,
   type EventType, type EventData, type NewEvent, type OperationKind, type CommandPurpose,
 } from './events.js';
 export { canonicalJson, sha256Hex, GENESIS_HASH } from './hash.js';

@@ -22,10 +22,13 @@ export const doctorNetworks = async (env: EngineEnv, names: readonly string[]): 
   const scope: OpScope = { op: newOpId(), network: undefined, networks: active.map((n) => n.name), journal: env.journal, runner: env.runner, counter: { next: 1 } };
   const view = await readHostFirewall((argv) => runStep(scope, { argv, purpose: 'query' }), (p) => isOnPath(p));
   const policy = policyOf(env);
-  return chosen.map((n) => ({
+  const reports = chosen.map((n) => ({
     network: n.name,
     bridge: n.bridge,
     active: n.state === 'active',
     findings: n.state === 'active' ? analyseNetwork(definitionOf(env.journal.store, n.name), view.tables, { uplinks: view.uplinks, hostFirewall: policy }) : [],
   }));
+  // Rulesets that block a network stay in the log in full; nothing found: their digests only.
+  if (reports.some((r) => r.findings.length > 0)) env.journal.keep(scope.op);
+  return reports;
 };

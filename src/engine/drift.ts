@@ -112,6 +112,8 @@ export const findDrift = async (env: EngineEnv, names?: readonly string[], opts:
     const d = drift.find((x) => x.network === n.name);
     if (d !== undefined) { d.missing.push(...missing); d.neighbours = gone; } else drift.push({ network: n.name, backend: n.backend ?? 'nftables', missing, foreign: [], neighbours: gone });
   }
+  // The outputs that show the drift stay in the log in full; an idle check keeps only digests.
+  if (drift.length > 0) env.journal.keep(scope.op);
   for (const d of drift) env.journal.note({ type: 'drift.found', network: d.network, data: { missing: d.missing, foreign: d.foreign } });
   await env.journal.flush();
   return drift;

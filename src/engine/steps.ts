@@ -83,22 +83,25 @@ export const runStep = async (scope: OpScope, req: StepRequest): Promise<RunResu
     ...(scope.signal === undefined ? {} : { signal: scope.signal }),
     ...programEnv(req.argv),
   });
+  const where = { ...(who.network === undefined ? {} : { network: who.network }), op: scope.op };
+  const base = {
+    step,
+    ...(who.networks === undefined ? {} : { networks: who.networks }),
+    exitCode: result.exitCode,
+    durationMs: result.durationMs,
+    ...(result.signal === undefined ? {} : { signal: result.signal }),
+    ...(result.timedOut === true ? { timedOut: true } : {}),
+  };
+  if (req.purpose === 'query') {
+    // The whole output: the journal keeps it or a digest of it (the store cuts what it keeps).
+    scope.journal.noteQuery({ type: 'command.finished', ...where, data: { ...base, stdout: result.stdout, stderr: result.stderr } });
+    return result;
+  }
   const truncated = result.stdout.length > MAX_OUT || result.stderr.length > MAX_OUT;
   scope.journal.note({
     type: 'command.finished',
-    ...(who.network === undefined ? {} : { network: who.network }),
-    op: scope.op,
-    data: {
-      step,
-      ...(who.networks === undefined ? {} : { networks: who.networks }),
-      exitCode: result.exitCode,
-      stdout: clip(result.stdout),
-      stderr: clip(result.stderr),
-      durationMs: result.durationMs,
-      ...(result.signal === undefined ? {} : { signal: result.signal }),
-      ...(result.timedOut === true ? { timedOut: true } : {}),
-      ...(truncated ? { truncated: true } : {}),
-    },
+    ...where,
+    data: { ...base, stdout: clip(result.stdout), stderr: clip(result.stderr), ...(truncated ? { truncated: true } : {}) },
   });
   return result;
 };

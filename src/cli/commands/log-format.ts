@@ -34,7 +34,8 @@ export const summary = (r: LogRecord): string => {
       const d = r.data as D<'command.finished'>;
       const how = d.signal !== undefined ? `killed by ${d.signal}` : d.timedOut === true ? 'timed out' : `exit ${d.exitCode}`;
       const err = d.exitCode !== 0 && d.stderr.trim() !== '' ? `: ${oneLine(d.stderr).slice(0, 160)}` : '';
-      return `#${d.step} ${how} in ${Math.round(d.durationMs)} ms${d.truncated === true ? ' (output truncated)' : ''}${err}`;
+      const cut = d.stdoutSha256 !== undefined || d.stderrSha256 !== undefined ? ' (output kept as sha256)' : d.truncated === true ? ' (output truncated)' : '';
+      return `#${d.step} ${how} in ${Math.round(d.durationMs)} ms${cut}${err}`;
     }
     case 'removal.recorded': {
       const { removal } = r.data as D<'removal.recorded'>;
