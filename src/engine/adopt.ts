@@ -14,8 +14,8 @@ import type { EngineEnv } from './env.js';
 import { bridgeExists } from './host-driver.js';
 import { listNftRules, mentionsNetwork } from './kernel-view.js';
 import { legacyRemoval, type IptablesVariant } from './adopt-legacy.js';
-import { openOp } from './operations.js';
-import { assertBridgeFree, EngineError } from './registry.js';
+import { openOp } from './network-work.js';
+import { assertBridgeFree, EngineError } from './definitions.js';
 import { forNetwork, newOpId, type OpScope } from './steps.js';
 
 export interface Adopted {

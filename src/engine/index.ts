@@ -1,9 +1,9 @@
 // What the CLI, the daemon, the demo and the benches use of the engine; everything else stays inside.
 export type { EngineEnv } from './env.js';
 export { createJournal } from './journal.js';
-export { EngineError, defineNetwork, defineNetworks, undefineNetwork } from './registry.js';
-export { runNetworkOp, runNetworkOps } from './runtime.js';
-export { withEngine } from './open.js';
+export { EngineError, defineNetwork, defineNetworks, undefineNetwork } from './definitions.js';
+export { runNetworkOp, runNetworkOps } from './machine-driver.js';
+export { withEngine } from './with-engine.js';
 export { reconcile, recoverNamed, type ReconcileReport } from './reconcile.js';
 export { findDrift, repairDrift, type Drift } from './drift.js';
 export { checkAndRepair } from './repair.js';

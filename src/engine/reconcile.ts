@@ -3,11 +3,11 @@ import type { Backend } from '../firewall/index.js';
 import type { NetworkStatus } from '../../state/index.js';
 import type { Drift } from './drift.js';
 import type { EngineEnv } from './env.js';
-import { openScope, removeMany } from './operations.js';
+import { openScope, removeMany } from './network-work.js';
 import { interruptedNetworks, rollbackInFlight } from './recovery.js';
-import { networkStatus } from './registry.js';
+import { networkStatus } from './definitions.js';
 import { checkAndRepair } from './repair.js';
-import { runNetworkOps } from './runtime.js';
+import { runNetworkOps } from './machine-driver.js';
 import type { NetworkEvent } from '../../machines/index.js';
 import { errorMessage } from '../errors.js';
 

@@ -1,7 +1,7 @@
 import type { EngineEnv } from './env.js';
 import { findDrift, repairDrift, type Drift } from './drift.js';
 import type { ReconcileAction } from './reconcile.js';
-import { runNetworkOp } from './runtime.js';
+import { runNetworkOp } from './machine-driver.js';
 
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 

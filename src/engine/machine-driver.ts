@@ -12,10 +12,10 @@ import type { EngineEnv } from './env.js';
 import {
   applyMany, openOp, prepareHost, removeBridgeIfOurs, removeMany, repairWork, switchMany, switchRemoveFirst, undoHost,
   type OpExtra, type OpKind,
-} from './operations.js';
+} from './network-work.js';
 import { integrate, removeIntegration } from './neighbours.js';
 import { rollbackInFlight } from './recovery.js';
-import { definitionOf, EngineError, networkStatus } from './registry.js';
+import { definitionOf, EngineError, networkStatus } from './definitions.js';
 import { forNetwork, type OpScope } from './steps.js';
 import { errorMessage } from '../errors.js';
 
