@@ -5,7 +5,7 @@
 // ones are named. Nothing read from the file is run.
 import type { NetworkDef } from '../definition/types.js';
 import { buildRules, iptablesCheckOf, iptablesUndo, type FwCommand, type FwRemoval } from '../firewall/index.js';
-import { EngineError } from './definitions.js';
+import { EngineError } from './errors.js';
 import { runStep, type OpScope } from './steps.js';
 
 export type IptablesVariant = 'nf_tables' | 'legacy' | 'unknown';

@@ -14,8 +14,9 @@ import type { EngineEnv } from './env.js';
 import { bridgeExists } from './host-driver.js';
 import { listNftRules, mentionsNetwork } from './kernel-view.js';
 import { legacyRemoval, type IptablesVariant } from './adopt-legacy.js';
-import { openOp } from './network-work.js';
-import { assertBridgeFree, EngineError } from './definitions.js';
+import { EngineError } from './errors.js';
+import { assertBridgeFree } from './network-lookup.js';
+import { openOp } from './open-operation.js';
 import { forNetwork, newOpId, type OpScope } from './steps.js';
 
 export interface Adopted {

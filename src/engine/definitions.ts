@@ -1,39 +1,11 @@
 import type { NetworkDef } from '../definition/types.js';
 import { readNetworkFile } from '../definition/index.js';
-import type { NetworkStatus, Store } from '../../state/index.js';
-import { VnetfwError } from '../errors.js';
+import type { Store } from '../../state/index.js';
+import { EngineError } from './errors.js';
 import type { Journal } from './journal.js';
+import { assertBridgeFree, networkStatus } from './network-lookup.js';
 
-// Definitions live in the event log (network.defined / network.undefined); this module is the
-// one place that turns a request about a network name into its recorded status.
-export class EngineError extends VnetfwError {
-  constructor(code: string, message: string, exitCode: 1 | 2 | 3 = 1, cause?: unknown) {
-    super(code, message, { exitCode, cause });
-    this.name = 'EngineError';
-  }
-}
-
-export const networkStatus = (store: Store, name: string): NetworkStatus => {
-  const st = store.state().networks[name];
-  if (st === undefined) throw new EngineError('ENONET', `network '${name}' is not defined`, 2);
-  return st;
-};
-
-export const definitionOf = (store: Store, name: string): NetworkDef => {
-  const st = networkStatus(store, name);
-  if (st.definition === null) throw new EngineError('ENONET', `network '${name}' is not defined`, 2);
-  return st.definition;
-};
-
-// Two networks on one bridge would share (and remove) each other's rules. Networks named in
-// `replaced` are being redefined alongside: their recorded bridge no longer counts.
-export const assertBridgeFree = (store: Store, def: NetworkDef, file: string, replaced: ReadonlySet<string> = new Set()): void => {
-  for (const other of Object.values(store.state().networks)) {
-    if (other.name !== def.name && !replaced.has(other.name) && other.definition?.bridge.name === def.bridge.name) {
-      throw new EngineError('EBRIDGE', `${file}: bridge name '${def.bridge.name}' is already used by network '${other.name}'`, 2);
-    }
-  }
-};
+// Defining and undefining networks: every file checked against the log (and the others) first.
 
 interface Loaded { file: string; def: NetworkDef; xml: string }
 

@@ -1,7 +1,8 @@
 import { isOnPath } from '../config/index.js';
 import { analyseNetwork, readHostFirewall, type Finding, type HostFirewallPolicy } from '../doctor/index.js';
 import type { EngineEnv } from './env.js';
-import { EngineError, definitionOf } from './definitions.js';
+import { EngineError } from './errors.js';
+import { definitionOf } from './network-lookup.js';
 import { newOpId, runStep, type OpScope } from './steps.js';
 
 export interface DoctorReport { network: string; bridge: string; active: boolean; findings: Finding[] }

@@ -1,11 +1,11 @@
 import { iptablesCheckOf, iptablesSave, type Backend, type FwCommand, type FwRemoval, type IntegrationStep } from '../firewall/index.js';
 import { missingIntegration, retakeSteps } from './neighbours.js';
-import { openScope } from './network-work.js';
+import { openScope } from './open-operation.js';
 import type { NetworkStatus } from '../../state/index.js';
 import type { EngineEnv } from './env.js';
 import { indexedDiff, readIndexedView } from './indexed-view.js';
 import { listNftRules, mentionsNetwork, recordedHandles, type NftRule } from './kernel-view.js';
-import { definitionOf } from './definitions.js';
+import { definitionOf } from './network-lookup.js';
 import { runStep, newOpId, type OpScope } from './steps.js';
 
 // Drift: the kernel no longer holds what the log says vnetfw installed (a flushed chain, a deleted

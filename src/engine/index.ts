@@ -1,7 +1,8 @@
 // What the CLI, the daemon, the demo and the benches use of the engine; everything else stays inside.
 export type { EngineEnv } from './env.js';
 export { createJournal } from './journal.js';
-export { EngineError, defineNetwork, defineNetworks, undefineNetwork } from './definitions.js';
+export { EngineError } from './errors.js';
+export { defineNetwork, defineNetworks, undefineNetwork } from './definitions.js';
 export { runNetworkOp, runNetworkOps } from './machine-driver.js';
 export { withEngine } from './with-engine.js';
 export { reconcile, recoverNamed, type ReconcileReport } from './reconcile.js';

@@ -6,7 +6,8 @@
 import type { HookAction, HookNetwork } from '../libvirt/index.js';
 import type { EngineEnv } from './env.js';
 import { recoverNamed } from './reconcile.js';
-import { EngineError, networkStatus } from './definitions.js';
+import { EngineError } from './errors.js';
+import { networkStatus } from './network-lookup.js';
 import { runNetworkOps } from './machine-driver.js';
 
 export interface HookOutcome { action: HookAction; done: string }

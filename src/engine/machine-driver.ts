@@ -10,12 +10,13 @@ import type { NetworkStatus } from '../../state/index.js';
 import { createBatcher } from './batcher.js';
 import type { EngineEnv } from './env.js';
 import {
-  applyMany, openOp, prepareHost, removeBridgeIfOurs, removeMany, repairWork, switchMany, switchRemoveFirst, undoHost,
-  type OpExtra, type OpKind,
+  applyMany, prepareHost, removeBridgeIfOurs, removeMany, repairWork, switchMany, switchRemoveFirst, undoHost,
 } from './network-work.js';
+import { openOp, type OpExtra, type OpKind } from './open-operation.js';
 import { integrate, removeIntegration } from './neighbours.js';
 import { rollbackInFlight } from './recovery.js';
-import { definitionOf, EngineError, networkStatus } from './definitions.js';
+import { EngineError } from './errors.js';
+import { definitionOf, networkStatus } from './network-lookup.js';
 import { forNetwork, type OpScope } from './steps.js';
 import { errorMessage } from '../errors.js';
 

@@ -5,7 +5,7 @@ import {
 } from '../firewall/index.js';
 import type { InFlight, NetworkStatus } from '../../state/index.js';
 import type { EngineEnv } from './env.js';
-import { EngineError } from './definitions.js';
+import { EngineError } from './errors.js';
 import { runStep, type OpScope } from './steps.js';
 
 // Integration with the host's other firewall managers (firewalld, Docker, host nftables tables):

@@ -5,7 +5,7 @@ import { removeCommands } from './firewall-driver.js';
 import { bridgeExists, deleteBridge } from './host-driver.js';
 import { commandMentions, deleteByHandle, unrecordedNftRules } from './kernel-view.js';
 import { removeIntegration, rollbackIntegrationIntents } from './neighbours.js';
-import { definitionOf, networkStatus } from './definitions.js';
+import { definitionOf, networkStatus } from './network-lookup.js';
 import type { OpScope } from './steps.js';
 import { errorMessage } from '../errors.js';
 
