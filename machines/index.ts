@@ -1,6 +1,6 @@
 export { networkMachine } from './network-machine.js';
 export type { NetworkMachine } from './network-machine.js';
-export { restoreNetworkActor, settledStateFor, observeTransitions } from './restore.js';
+export { acceptsEvent, assertRestorable, restoreNetworkActor, settledStateFor, observeTransitions } from './restore.js';
 export type { NetworkActor, RecordedNetwork, SettledNetwork, TransitionCallback } from './restore.js';
 export { SETTLED_STATES } from './types.js';
 export type {

@@ -1,6 +1,6 @@
 import { createActor, type Actor, type AnyEventObject } from 'xstate';
-import type { NetworkMachine } from './network-machine.js';
-import { SETTLED_STATES, type NetworkContext, type NetworkState, type SettledState } from './types.js';
+import { networkMachine, type NetworkMachine } from './network-machine.js';
+import { SETTLED_STATES, type NetworkContext, type NetworkEvent, type NetworkState, type SettledState } from './types.js';
 
 export type NetworkActor = Actor<NetworkMachine>;
 
@@ -40,6 +40,14 @@ export function restoreNetworkActor(
   machine: NetworkMachine,
   recorded: { state: SettledState; context: NetworkContext },
 ): NetworkActor {
+  assertRestorable(recorded);
+  const { state, context } = recorded;
+  const snapshot = machine.resolveState({ value: state, context });
+  return createActor(machine, { snapshot, input: { network: context.network, strategy: context.strategy } });
+}
+
+/** Throws what `restoreNetworkActor` would throw, without creating anything. */
+export function assertRestorable(recorded: { state: SettledState; context: NetworkContext }): void {
   const { state, context } = recorded;
   if (!(SETTLED_STATES as readonly string[]).includes(state)) {
     throw new Error(`cannot restore network '${context.network}' into transitional state '${state}'`);
@@ -47,8 +55,14 @@ export function restoreNetworkActor(
   if (state === 'active' && context.backend === null) {
     throw new Error(`cannot restore network '${context.network}' as active without an installed backend`);
   }
-  const snapshot = machine.resolveState({ value: state, context });
-  return createActor(machine, { snapshot, input: { network: context.network, strategy: context.strategy } });
+}
+
+/**
+ * Whether a network restored in `recorded` takes `event` (START while stopped, SWITCH to another
+ * backend, ...): the machine's own transitions and guards answer, nothing runs.
+ */
+export function acceptsEvent(recorded: { state: SettledState; context: NetworkContext }, event: NetworkEvent): boolean {
+  return networkMachine.resolveState({ value: recorded.state, context: recorded.context }).can(event);
 }
 
 export type TransitionCallback = (from: NetworkState, to: NetworkState, eventType: string) => void;

@@ -1,0 +1,80 @@
+import { fromPromise } from 'xstate';
+import type {
+  ApplyInput, ApplyOutput, RemoveInput, RollbackInput, RollbackOutput, SwitchInput, SwitchOutput,
+} from '../../machines/index.js';
+import type { Backend } from '../firewall/index.js';
+import type { NetworkStatus } from '../../state/index.js';
+import type { EngineEnv } from './env.js';
+import { integrate, removeIntegration } from './neighbours.js';
+import { definitionOf, networkStatus } from './network-lookup.js';
+import { prepareHost, removeBridgeIfOurs, repairWork, switchRemoveFirst, undoHost } from './network-work.js';
+import type { OpBatches } from './op-batches.js';
+import { rollbackInFlight } from './recovery.js';
+import { forNetwork, type OpScope } from './steps.js';
+
+export const installedBackend = (st: NetworkStatus): Backend | null => st.backend ?? (Object.keys(st.removals) as Backend[])[0] ?? null;
+
+// What one network's machine needs while an operation runs: the opened operation, its batches,
+// and where a failure is kept for the rollback that follows it.
+export interface ActorDeps {
+  env: EngineEnv;
+  scope: OpScope;
+  batches: OpBatches;
+  failures: ReadonlyMap<string, unknown>;
+}
+
+// The actors injected into one network's machine (`networkMachine.provide`): the work behind each
+// of its transitional states.
+export const networkActors = ({ env, scope, batches, failures }: ActorDeps, name: string) => {
+  const store = env.journal.store;
+  const sc = forNetwork(scope, name);
+  // Buffered: what the kernel holds is already durable (removal.recorded / .cleared); the outcome
+  // goes to disk with the next record, so N networks in one operation cost one fsync, not N.
+  const commit = (b: Backend | null): Promise<void> => {
+    env.journal.note({ type: 'operation.committed', network: name, op: scope.op, data: b === null ? {} : { backend: b } });
+    return Promise.resolve();
+  };
+  return {
+    apply: fromPromise<ApplyOutput, ApplyInput>(async ({ input }) => {
+      const def = definitionOf(store, name);
+      if (input.mode === 'repair') {
+        await repairWork(sc, networkStatus(store, name), def, input.backend);
+      } else {
+        let created: boolean;
+        try {
+          created = (await prepareHost(env, sc, def)).created;
+        } catch (err) { batches.start.leave(name); throw err; }
+        // Neighbours (firewalld, Docker, host tables) before the rules: a neighbour that
+        // refuses fails the start before any rule is in place.
+        try { await integrate(env, sc, def); } catch (err) { batches.start.leave(name); await undoHost(sc, def, created); throw err; }
+        try { await batches.start.join(name, { def, backend: input.backend }); } catch (err) {
+          await removeIntegration(sc, name, 'rollback');
+          await undoHost(sc, def, created);
+          throw err;
+        }
+      }
+      await commit(input.backend);
+      return { backend: input.backend };
+    }),
+    remove: fromPromise<void, RemoveInput>(async () => {
+      await batches.stop.join(name, networkStatus(store, name));
+      await removeIntegration(sc, name);
+      await removeBridgeIfOurs(sc, networkStatus(store, name));
+      await commit(null);
+    }),
+    switchBackend: fromPromise<SwitchOutput, SwitchInput>(async ({ input }) => {
+      const def = definitionOf(store, name);
+      const st = networkStatus(store, name);
+      if (input.strategy === 'remove-first') await switchRemoveFirst(sc, st, def, input.to);
+      else await batches.switch.join(name, { st, def, to: input.to });
+      await commit(input.to);
+      return { backend: input.to };
+    }),
+    rollback: fromPromise<RollbackOutput, RollbackInput>(async ({ input }) => {
+      // The work undoes its own partial work before failing; this pass reads the log and the
+      // kernel and removes anything still unaccounted for (the code crash recovery uses).
+      await rollbackInFlight(env, name, failures.get(name) ?? input.failedOp);
+      return { backend: installedBackend(networkStatus(store, name)) };
+    }),
+  };
+};
