@@ -1,4 +1,4 @@
-import { readdir } from 'node:fs/promises';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError, errorMessage, isVnetfwError } from '../../errors.js';
 import { loadEngine } from '../lazy.js';
@@ -7,11 +7,17 @@ import { command } from '../spec.js';
 // Where the privileged libvirt keeps the status file of each running network.
 export const LIBVIRT_STATUS_DIR = '/run/libvirt/network';
 
-const statusFiles = async (dir: string): Promise<string[]> => {
-  const names = await readdir(dir).catch((e: NodeJS.ErrnoException) => {
+// Synchronous: this file is part of what every command loads, and node:fs/promises (with the
+// stream modules it pulls in) would add to every command's start-up.
+const statusFiles = (dir: string): string[] => {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
     if (e.code === 'ENOENT') return [];
     throw new UsageError(`${dir}: cannot list the directory (${e.code ?? 'error'})`);
-  });
+  }
   return names.filter((n) => n.endsWith('.xml')).sort().map((n) => join(dir, n));
 };
 
@@ -44,7 +50,7 @@ export const adoptCommand = command({
   run: async ({ options: flags, args: positionals }, ctx) => {
     if (flags.all === true && positionals.length > 0) throw new UsageError('adopt: give STATUSFILE... or --all, not both');
     if (flags.all !== true && positionals.length === 0) throw new UsageError('adopt: expected STATUSFILE... or --all (see \'vnetfw adopt --help\')');
-    const files = flags.all === true ? await statusFiles(LIBVIRT_STATUS_DIR) : [...new Set(positionals)];
+    const files = flags.all === true ? statusFiles(LIBVIRT_STATUS_DIR) : [...new Set(positionals)];
     const { adoptFromLibvirt, findDrift, withEngine } = await loadEngine();
     const { readStatusFile } = await import('../../libvirt/index.js');
     const outcomes: Outcome[] = [];
