@@ -11,13 +11,13 @@ import type { NetworkDef } from '../definition/index.js';
 import { checkLibvirtRemoval, nftRemovalTarget, type FwRemoval } from '../firewall/index.js';
 import { readStatusFile } from '../libvirt/index.js';
 import type { EngineEnv } from './env.js';
-import { bridgeExists } from './host-driver.js';
+import { describeFailure } from '../exec/index.js';
+import { bridgeExistsQuery } from '../host/index.js';
 import { listNftRules, mentionsNetwork } from './kernel-view.js';
 import { legacyRemoval, type IptablesVariant } from './adopt-legacy.js';
 import { EngineError } from './errors.js';
 import { assertBridgeFree } from './network-lookup.js';
-import { openOp } from './open-operation.js';
-import { forNetwork, newOpId, type OpScope } from './steps.js';
+import { newOpId, runStep, type OpScope } from './steps.js';
 
 export interface Adopted {
   def: NetworkDef;
@@ -63,13 +63,29 @@ export const adoptFromLibvirt = async (env: EngineEnv, file: string): Promise<Ad
     await env.journal.flush();
   }
   const source = status.listed === undefined ? 'derived' : 'fwRemoval';
-  await env.journal.write({ type: 'network.defined', network: def.name, data: { definition: def, xml: status.xml } });
-  const scope = forNetwork(await openOp(env, [{ network: def.name, kind: 'adopt', extra: { to: found.removal.backend } }]), def.name);
-  const bridgeExisted = await bridgeExists(scope, def.bridge.name);
+  const bridgeExisted = await bridgeThere(env, def, file);
+  // Everything that can fail has been asked: the adoption is recorded as one append (the
+  // definition, the operation, the removal, its end), which is on disk whole or not at all. A
+  // failure before it, or of it, leaves the state as it was; the kernel is never touched.
+  const op = newOpId();
+  const { journal } = env;
+  journal.note({ type: 'network.defined', network: def.name, data: { definition: def, xml: status.xml } });
+  journal.note({ type: 'operation.started', network: def.name, op, data: { kind: 'adopt', to: found.removal.backend } });
   // The bridge is libvirt's creation; adopting the network makes it vnetfw's to delete on stop.
-  if (bridgeExisted) env.journal.note({ type: 'bridge.created', network: def.name, op: scope.op, data: { bridge: def.bridge.name } });
-  env.journal.note({ type: 'removal.recorded', network: def.name, op: scope.op, data: { removal: found.removal } });
-  env.journal.note({ type: 'network.transition', network: def.name, op: scope.op, data: { from: 'stopped', to: 'active', event: 'ADOPT' } });
-  await env.journal.write({ type: 'operation.committed', network: def.name, op: scope.op, data: { backend: found.removal.backend } });
+  if (bridgeExisted) journal.note({ type: 'bridge.created', network: def.name, op, data: { bridge: def.bridge.name } });
+  journal.note({ type: 'removal.recorded', network: def.name, op, data: { removal: found.removal } });
+  journal.note({ type: 'network.transition', network: def.name, op, data: { from: 'stopped', to: 'active', event: 'ADOPT' } });
+  await env.journal.write({ type: 'operation.committed', network: def.name, op, data: { backend: found.removal.backend } });
   return { def, removal: found.removal, bridgeExisted, source, missing: found.missing, ...(found.variant === undefined ? {} : { variant: found.variant }) };
+};
+
+// Whether the network's bridge is there. A query that gave no answer (not started, killed, timed
+// out) fails the adoption: "not there" would be recorded as a fact.
+const bridgeThere = async (env: EngineEnv, def: NetworkDef, file: string): Promise<boolean> => {
+  const res = await runStep(queryScope(env), { argv: bridgeExistsQuery(def.bridge.name), purpose: 'query' });
+  await env.journal.flush();
+  if (res.failedToStart === true || res.canceled === true || res.timedOut === true || res.signal !== undefined) {
+    throw new EngineError('EADOPT', `${file}: network '${def.name}': cannot tell whether its bridge '${def.bridge.name}' exists: ${describeFailure(res)}`, 1);
+  }
+  return res.exitCode === 0;
 };

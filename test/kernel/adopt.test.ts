@@ -3,13 +3,13 @@
 // the way libvirt writes it (libvirt >= 10.4's fwRemoval) from those handles, and `vnetfw adopt` takes it over. Then
 // verify is clean, a live switch to the other backend gives libvirt's ruleset, and stop removes
 // every rule of the network (libvirt's private set-up stays, as libvirt leaves it).
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  canon, casesDir, cliBuilt, dumpAll, IP, inNs, libvirtCommands, logRecords, mentions, must, nsDelAll, nsNew, reference, replay, run, statusOf,
-  vnet, writeConf, type Backend, type Reference,
+  canon, casesDir, cliBuilt, cliPath, dumpAll, IP, inNs, libvirtCommands, logRecords, mentions, must, nsDelAll, nsNew, reference, replay, run, statusOf,
+  vnet, vnetRO, writeConf, type Backend, type Reference,
 } from '../fixtures/oracle/kernel.js';
 import { netnsSkipReason } from './helpers/index.js';
 
@@ -92,6 +92,41 @@ describe.skipIf(skip !== undefined)(`adopting a network libvirt runs${skip === u
       expect((await inNs(ns, [IP, 'link', 'show', 'virbr0'])).code).not.toBe(0);
     });
   }
+
+  // An adopt that fails, or dies, leaves the state as it was: the last thing it asks the kernel (is
+  // the bridge there?) gets no answer (\`ip\` killed), then vnetfw itself is killed at that moment.
+  // Neither leaves a definition or an open operation; the kernel is untouched; adopting again works.
+  it('an adopt that fails or is killed at its last query records nothing; the next adopt goes through', async () => {
+    const ns = await nsNew('adopt');
+    await must(run([IP, '-n', ns, 'link', 'add', 'virbr0', 'type', 'bridge']), 'bridge');
+    await replay(ns, join(casesDir, 'base.iptables'));
+    const items = await applyAsLibvirt(ns, 'iptables');
+    const before = await dumpAll(ns);
+    const dir = mkdtempSync(join(tmpdir(), 'vnetfw-adopt-'));
+    const st = join(dir, 'state');
+    const conf = writeConf(join(dir, 'network.conf'), 'iptables');
+    const file = join(dir, 'default.xml');
+    writeFileSync(file, statusXml('iptables', items));
+    const shims = join(dir, 'killed-ip');
+    mkdirSync(shims);
+    writeFileSync(join(shims, 'ip'), '#!/bin/sh\nkill -9 $$\n', { mode: 0o755 });
+    const failed = await inNs(ns, [process.execPath, cliPath, '--state-dir', st, '--config', conf, 'adopt', file], {
+      env: { ...process.env, PATH: `${shims}:${process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'}` },
+    });
+    expect(failed.stderr).toBe(`vnetfw: ${file}: network 'default': cannot tell whether its bridge 'virbr0' exists: command failed: ip -j link show dev virbr0 (killed by SIGKILL)\n`);
+    expect(failed.code).toBe(1);
+    expect((await vnetRO(st, ['--json', 'list'])).stdout).toBe('');
+    const killed = await vnet(ns, st, conf, ['adopt', file], { shimDir: join(dir, 'crash'), counter: join(dir, 'crash-count'), at: 1, when: 'before' });
+    expect(killed.code).not.toBe(0);
+    expect(readFileSync(join(dir, 'crash-count.log'), 'utf8')).toBe('1 ip -j link show dev virbr0\n');
+    expect((await vnetRO(st, ['--json', 'list'])).stdout).toBe('');
+    expect((await logRecords(st)).filter((r) => r.network === 'default')).toEqual([]);
+    expect(await dumpAll(ns)).toBe(before);
+    const ok = await vnet(ns, st, conf, ['adopt', file]);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(await statusOf(st, 'default')).toMatchObject({ state: 'active', backend: 'iptables' });
+    expect((await vnet(ns, st, conf, ['verify'])).code).toBe(0);
+  });
 
   // Status files are untrusted: a removal list holding anything but removals of libvirt's own rules
   // of the network is refused before anything runs (adopt used to run it as its consistency check).

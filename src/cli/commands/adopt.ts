@@ -51,7 +51,7 @@ export const adoptCommand = command({
     if (flags.all === true && positionals.length > 0) throw new UsageError('adopt: give STATUSFILE... or --all, not both');
     if (flags.all !== true && positionals.length === 0) throw new UsageError('adopt: expected STATUSFILE... or --all (see \'vnetfw adopt --help\')');
     const files = flags.all === true ? statusFiles(LIBVIRT_STATUS_DIR) : [...new Set(positionals)];
-    const { adoptFromLibvirt, findDrift, withEngine } = await loadEngine();
+    const { adoptFromLibvirt, EngineError, findDrift, withEngine } = await loadEngine();
     const { readStatusFile } = await import('../../libvirt/index.js');
     const outcomes: Outcome[] = [];
     await withEngine({ stateDir: ctx.stateDir, configPath: ctx.configPath }, async (env) => {
@@ -68,7 +68,10 @@ export const adoptCommand = command({
             }
           }
           const a = await adoptFromLibvirt(env, file);
-          const drift = await findDrift(env, [a.def.name], { full: true });
+          // Adopted (recorded whole): a check that fails now does not undo that, and says so.
+          const drift = await findDrift(env, [a.def.name], { full: true }).catch((e: unknown) => {
+            throw new EngineError('EADOPT_CHECK', `${file}: network '${a.def.name}' adopted, but checking its rules in the kernel failed (run 'vnetfw verify ${a.def.name}'): ${errorMessage(e)}`, 1);
+          });
           const rules = a.removal.groups.reduce((n, g) => n + g.commands.length, 0);
           const missing = [...a.missing, ...drift.flatMap((d) => d.missing)];
           const foreign = drift.flatMap((d) => d.foreign);
