@@ -6,6 +6,7 @@ import type { EngineEnv } from './env.js';
 import { indexedDiff, readIndexedView } from './indexed-view.js';
 import { listNftRules, mentionsNetwork, recordedHandles, type NftRule } from './kernel-view.js';
 import { definitionOf } from './network-lookup.js';
+import { tcDrift } from './tc-drift.js';
 import { runStep, newOpId, type OpScope } from './steps.js';
 
 // Drift: the kernel no longer holds what the log says vnetfw installed (a flushed chain, a deleted
@@ -94,6 +95,10 @@ export const findDrift = async (env: EngineEnv, names?: readonly string[], opts:
   const scope: OpScope = { op: newOpId(), network: undefined, journal: env.journal, runner: env.runner, counter: { next: 1 } };
   const drift: Drift[] = [];
   if (networks.some((n) => n.removals.nftables !== undefined)) drift.push(...nftDrift(networks, await listNftRules(scope), env));
+  for (const t of await tcDrift(scope, networks)) {
+    const d = drift.find((x) => x.network === t.network && x.backend === t.backend);
+    if (d !== undefined) d.missing.push(...t.missing); else drift.push(t);
+  }
   drift.push(...await iptablesDrift(scope, networks, opts.full ?? false));
   const indexed = networks.filter((n) => n.removals['nftables-indexed'] !== undefined);
   if (indexed.length > 0) {

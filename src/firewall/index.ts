@@ -24,3 +24,4 @@ export { isOwnObjectEvent, NFT_MONITOR_ARGV } from './monitor.js';
 export { iptablesVariantSave, nftListRulesetJson } from './queries.js';
 export { checkLibvirtRemoval, nftRemovalTarget, RemovalShapeError, tcChecksumFilter } from './removal-shape.js';
 export * from './neighbours/index.js';
+export { checksumFilterAdd, checksumFilterBridge, hasChecksumFilter, tcFilterShow } from './tc-filter.js';

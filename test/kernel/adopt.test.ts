@@ -37,6 +37,26 @@ const applyAsLibvirt = async (ns: string, be: Backend): Promise<Array<{ layer: s
   return items;
 };
 
+// The newest libvirt's nftables network (after the table with its comment and the base chains):
+// a qdisc on the bridge, the tc checksum filter (its explicit rollback is the same with del), then
+// the nft rules without the mangle chain. Returns the fwRemoval items, newest first.
+const applyAsNewestLibvirt = async (ns: string): Promise<Array<{ layer: string; args: string[] }>> => {
+  const items: Array<{ layer: string; args: string[] }> = [];
+  // libvirt: qdisc on the bridge, then the tc filter (its explicit rollback is the same with del).
+  await must(inNs(ns, ['tc', 'qdisc', 'add', 'dev', 'virbr0', 'root', 'handle', '1:', 'htb', 'default', '2']), 'qdisc');
+  const filter = ['filter', 'add', 'dev', 'virbr0', 'prio', '2', 'protocol', 'ip', 'parent', '1:', 'u32', 'match', 'ip', 'dport', '68', 'ffff', 'action', 'csum', 'ip', 'and', 'udp'];
+  // Kernels built without act_csum refuse the action; the same u32 filter (device, prio, protocol,
+  // parent, kind: what `tc filter del` identifies it by) stands in for it there.
+  if ((await inNs(ns, ['tc', ...filter])).code !== 0) await must(inNs(ns, ['tc', ...filter.slice(0, 16), 'classid', '1:2']), 'tc filter');
+  items.unshift({ layer: 'tc', args: filter.map((a) => (a === 'add' ? 'del' : a)) });
+  for (const cmd of libvirtCommands(readFileSync(join(casesDir, 'nat-default-linux.nftables'), 'utf8')).filter((c) => !c.includes('postroute_mangle'))) {
+    const r = await must(inNs(ns, ['sh', '-c', cmd]), cmd);
+    const w = cmd.split(/\s+/);
+    items.unshift({ layer: 'ipv4', args: ['delete', 'rule', w[4] ?? '', w[5] ?? '', w[6] ?? '', 'handle', /# handle (\d+)/.exec(r.stdout)?.[1] ?? ''] });
+  }
+  return items;
+};
+
 // The host namespace's firewall, read only (iptables-save, ip6tables-save, nft list ruleset).
 const hostDump = async (): Promise<string> => {
   const [nft, v4, v6] = await Promise.all([run(['nft', 'list', 'ruleset']), run(['iptables-save']), run(['ip6tables-save'])]);
@@ -194,19 +214,7 @@ describe.skipIf(skip !== undefined)(`adopting a network libvirt runs${skip === u
     await must(run([IP, '-n', ns, 'link', 'set', 'virbr0', 'up']), 'bridge up');
     await must(inNs(ns, ['nft', 'add table ip libvirt_network { comment "libvirt firewall rules; see https://libvirt.org/firewall.html" ; }']), 'table with comment');
     await replay(ns, join(casesDir, 'base.nftables'));
-    const items: Array<{ layer: string; args: string[] }> = [];
-    // libvirt: qdisc on the bridge, then the tc filter (its explicit rollback is the same with del).
-    await must(inNs(ns, ['tc', 'qdisc', 'add', 'dev', 'virbr0', 'root', 'handle', '1:', 'htb', 'default', '2']), 'qdisc');
-    const filter = ['filter', 'add', 'dev', 'virbr0', 'prio', '2', 'protocol', 'ip', 'parent', '1:', 'u32', 'match', 'ip', 'dport', '68', 'ffff', 'action', 'csum', 'ip', 'and', 'udp'];
-    // Kernels built without act_csum refuse the action; the same u32 filter (device, prio, protocol,
-    // parent, kind: what `tc filter del` identifies it by) stands in for it there.
-    if ((await inNs(ns, ['tc', ...filter])).code !== 0) await must(inNs(ns, ['tc', ...filter.slice(0, 16), 'classid', '1:2']), 'tc filter');
-    items.unshift({ layer: 'tc', args: filter.map((a) => (a === 'add' ? 'del' : a)) });
-    for (const cmd of libvirtCommands(readFileSync(join(casesDir, 'nat-default-linux.nftables'), 'utf8')).filter((c) => !c.includes('postroute_mangle'))) {
-      const r = await must(inNs(ns, ['sh', '-c', cmd]), cmd);
-      const w = cmd.split(/\s+/);
-      items.unshift({ layer: 'ipv4', args: ['delete', 'rule', w[4] ?? '', w[5] ?? '', w[6] ?? '', 'handle', /# handle (\d+)/.exec(r.stdout)?.[1] ?? ''] });
-    }
+    const items = await applyAsNewestLibvirt(ns);
     expect((await inNs(ns, ['tc', 'filter', 'show', 'dev', 'virbr0'])).stdout).toContain('pref 2 u32');
     const dir = mkdtempSync(join(tmpdir(), 'vnetfw-adopt-'));
     const st = join(dir, 'state');
@@ -220,11 +228,50 @@ describe.skipIf(skip !== undefined)(`adopting a network libvirt runs${skip === u
     expect((await vnet(ns, st, conf, ['reconcile'])).code).toBe(0);
     expect((await inNs(ns, ['tc', 'filter', 'show', 'dev', 'virbr0'])).stdout).toBe('');
     expect(mentions(await canon(ns, 'nftables'), 'virbr0')).toEqual([]);
-    const tcRuns = (await logRecords(st)).filter((rec) => rec.type === 'command.intended' && JSON.stringify(rec).includes('"argv":["tc"'));
+    const tcRuns = (await logRecords(st)).filter((rec) => rec.type === 'command.intended' && JSON.stringify(rec).includes('"argv":["tc","filter","del"'));
     expect(tcRuns).toHaveLength(1);
     expect((await vnet(ns, st, conf, ['stop', 'default'])).code).toBe(0);
     expect(mentions(await canon(ns, 'iptables'), 'virbr0')).toEqual([]);
     expect((await inNs(ns, [IP, 'link', 'show', 'virbr0'])).code).not.toBe(0);
+  });
+
+  // The tc filter is part of what verify checks: present, in sync; deleted, drift naming it (exit 3);
+  // --repair puts the network on vnetfw's own rules, whose DHCP checksum fix is the nft rule
+  // (udp checksum set 0), and libvirt's filter is no longer recorded; stop leaves nothing.
+  it('newest libvirt: verify reports the adopted tc filter present, then missing; --repair replaces it with vnetfw\'s checksum rule', async () => {
+    const ns = await nsNew('adopt');
+    await must(run([IP, '-n', ns, 'link', 'add', 'virbr0', 'type', 'bridge']), 'bridge');
+    await must(run([IP, '-n', ns, 'link', 'set', 'virbr0', 'up']), 'bridge up');
+    await must(inNs(ns, ['nft', 'add table ip libvirt_network { comment "libvirt firewall rules; see https://libvirt.org/firewall.html" ; }']), 'table with comment');
+    await replay(ns, join(casesDir, 'base.nftables'));
+    const items = await applyAsNewestLibvirt(ns);
+    const dir = mkdtempSync(join(tmpdir(), 'vnetfw-adopt-'));
+    const st = join(dir, 'state');
+    const conf = writeConf(join(dir, 'network.conf'), 'nftables');
+    const file = join(dir, 'default.xml');
+    writeFileSync(file, statusXml('nftables', items));
+    expect((await vnet(ns, st, conf, ['adopt', file])).code).toBe(0);
+    const clean = await vnet(ns, st, conf, ['verify']);
+    expect(clean.stdout).toBe('in sync: the kernel holds exactly what the log records\n');
+    expect(clean.code).toBe(0);
+    expect((await logRecords(st)).filter((r) => r.type === 'command.intended' && JSON.stringify(r).includes('"argv":["tc","-j","filter","show","dev","virbr0"')).length).toBeGreaterThan(0);
+
+    await must(inNs(ns, ['tc', 'filter', 'del', 'dev', 'virbr0', 'prio', '2', 'protocol', 'ip', 'parent', '1:', 'u32']), 'someone deletes the filter');
+    const drift = await vnet(ns, st, conf, ['verify']);
+    expect(drift.stdout).toBe('default (nftables): 1 missing, 0 foreign\n'
+      + '  - missing: tc filter add dev virbr0 prio 2 protocol ip parent 1: u32 match ip dport 68 ffff action csum ip and udp\n');
+    expect(drift.code).toBe(3);
+
+    const repaired = await vnet(ns, st, conf, ['verify', '--repair']);
+    expect(repaired.stderr).toBe('');
+    expect(repaired.code).toBe(0);
+    expect((await vnet(ns, st, conf, ['verify'])).code).toBe(0);
+    const table = (await inNs(ns, ['nft', 'list', 'chain', 'ip', 'libvirt_network', 'postroute_mangle'])).stdout;
+    expect(table).toMatch(/oif "virbr0" udp dport 68 counter packets \d+ bytes \d+ udp checksum set 0/);
+    const recorded = JSON.stringify(await statusOf(st, 'default'));
+    expect(recorded).not.toContain('"tc"');
+    expect((await vnet(ns, st, conf, ['stop', 'default'])).code).toBe(0);
+    expect(mentions(await canon(ns, 'nftables'), 'virbr0')).toEqual([]);
   });
 
   // libvirt 10.3 and older saved no removal list: the rules are derived and looked up one by one.
