@@ -101,6 +101,11 @@ const v1 = {
   // of the state's canonical JSON without seq and hash. A snapshot file is used only at a record of
   // this type whose digest its state matches, so an edited snapshot is never trusted over the log.
   'snapshot.written': { scope: 'none', data: shape({ digest: str }) },
+  // The first line of a compacted log (`vnetfw log compact`): it stands for the dropped records
+  // `from`..`through` (its own seq is `through`), `lastHash` is the hash of record `through`, from
+  // which the chain continues, and `state` is the projection folded up to `through`. The record
+  // after it is always a snapshot.written whose digest attests that state (see state/compact.ts).
+  'log.checkpoint': { scope: 'none', data: shape({ from: nat, through: nat, lastHash: sha256, state: obj }) },
 } as const satisfies Record<string, { scope: Scope; data: Check<unknown> }>;
 
 export type EventType = keyof typeof v1;

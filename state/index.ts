@@ -13,14 +13,16 @@ export {
 } from './projection.js';
 export {
   openStore, DEFAULT_SEGMENT_BYTES, DEFAULT_SNAPSHOT_EVERY,
-  type Store, type OpenOptions,
+  type Store, type OpenOptions, type CompactResult,
 } from './log-store.js';
+export { type CompactTarget, type CompactStep } from './compact.js';
+export { type Checkpoint } from './checkpoint.js';
 export { quarantineDir } from './layout.js';
 export { checkStateDir } from './secure-dir.js';
 export { withStore, type WithStoreOptions } from './with-store.js';
 export { scanLog, TamperError, type TornTail, type Position } from './replay.js';
 export { verifyLog, type VerifyResult } from './verify.js';
-export { listSegments, segmentPath, logDir, readLines, type Line } from './segments.js';
+export { listSegments, liveSegments, segmentPath, logDir, readLines, type Line } from './segments.js';
 export { listSnapshots, snapshotDir } from './snapshot.js';
 export { lockPath } from './lock.js';
 export { writeFileAtomic, writeFileAtomicSync, fsyncDir, ensureDir, FILE_MODE, DIR_MODE } from './atomic-file.js';

@@ -1,8 +1,9 @@
 // The store: the one way to append to and read the log. One writer per state directory (lock);
 // appends are serialised, written with one write + one fsync per batch (group commit), and only
 // then folded into the in-memory state and announced to followers.
-import { closeSync, constants, fstatSync, ftruncateSync, fsyncSync, openSync } from 'node:fs';
+import { closeSync, constants, fstatSync, ftruncateSync, fsyncSync, openSync, statSync } from 'node:fs';
 import { Observable, share, Subject } from 'rxjs';
+import { type CompactStep, type CompactTarget, findCut, logBytes, removeStaleSegments, rewriteHead } from './compact.js';
 import { createSegment, prepareDirs, quarantineTornTail } from './layout.js';
 import { checkStateDir, NOFOLLOW } from './secure-dir.js';
 import { StateError } from './errors.js';
@@ -12,8 +13,9 @@ import { acquireLock, type Lock } from './lock.js';
 import { emptyState, fold, type ProjectionState } from './projection.js';
 import { decodeLine, type LogRecord, sealRecord } from './record.js';
 import { type Position, scanLog, TamperError } from './replay.js';
-import { firstSeqOf, listSegments, readLines, segmentPath } from './segments.js';
+import { firstSeqOf, liveSegments, readLines, segmentPath } from './segments.js';
 import { loadSnapshot, stateDigest, writeSnapshot } from './snapshot.js';
+import { verifyLog } from './verify.js';
 
 export interface Store {
   readonly stateDir: string;
@@ -23,6 +25,7 @@ export interface Store {
   state(): ProjectionState;
   follow(): Observable<LogRecord>;
   snapshot(): Promise<void>;   // write a snapshot now (normally every snapshotEvery records)
+  compact(target: CompactTarget, opts?: { onStep?: (s: CompactStep) => void }): Promise<CompactResult>;
   close(): Promise<void>;
 }
 
@@ -34,6 +37,17 @@ export interface OpenOptions {
   rebuild?: boolean;           // ignore snapshots: fold the whole log
   io?: FileIo;
   pollMs?: number;             // how often a read-only follow() looks for new records (default 250)
+}
+
+export interface CompactResult {
+  compacted: boolean;
+  reason?: string;        // why nothing was dropped
+  dropped: number;        // records this compaction dropped
+  from: number;           // the checkpoint stands for seq from..through (every record dropped so far)
+  through: number;
+  seq: number;            // the last record now
+  bytesBefore: number;
+  bytesAfter: number;
 }
 
 export const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
@@ -54,6 +68,7 @@ class LogStore implements Store {
   private closed = false;
   private broken: string | undefined;
   private polling = false;
+  private endFile: { segment: number; id: string | undefined } | undefined;   // a reader's: the file it read last
   private follow$: Observable<LogRecord> | undefined;
   private readonly io: FileIo;
   private readonly now: () => Date;
@@ -78,16 +93,17 @@ class LogStore implements Store {
       this.last = snap.snapshot.at;
       this.snapSeq = snap.snapshot.seq;
     }
-    const r = await scanLog(this.stateDir, { from, after, onRecord: (rec) => { state = fold(state, rec); } });
+    const r = await scanLog(this.stateDir, { from, after, onCheckpoint: (cp) => { state = cp.state; }, onRecord: (rec) => { state = fold(state, rec); } });
     this.st = state;
     this.end = r.end;
     this.last = r.last ?? this.last;
     if (this.readonly) return;
 
+    removeStaleSegments(this.stateDir);   // an interrupted compaction's leftovers
     const pending: NewEvent[] = [];
     if (r.torn !== undefined) pending.push(quarantineTornTail(this.stateDir, r.torn, this.now()));
     if (this.lock?.staleOwner !== undefined) pending.push(event('lock.recovered', { pid: this.lock.staleOwner }));
-    const segments = listSegments(this.stateDir);
+    const segments = liveSegments(this.stateDir);
     const current = segments.at(-1) ?? 1;
     if (segments.length === 0) createSegment(this.stateDir, current);
     this.fd = openSync(segmentPath(this.stateDir, current), constants.O_RDWR | NOFOLLOW);
@@ -192,10 +208,59 @@ class LogStore implements Store {
     return run;
   }
 
+  compact(target: CompactTarget, opts: { onStep?: (s: CompactStep) => void } = {}): Promise<CompactResult> {
+    if (this.readonly) return Promise.reject(new StateError('EREADONLY', `the store for ${this.stateDir} was opened read-only`));
+    const run = this.chain.then(() => this.compactNow(target, opts.onStep));
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  private async compactNow(target: CompactTarget, onStep?: (s: CompactStep) => void): Promise<CompactResult> {
+    if (this.broken !== undefined) throw new StateError('EBROKEN', `the event log in ${this.stateDir} could not be repaired after a failed write (${this.broken}); reopen it`);
+    // A damaged log is evidence: it is never rewritten.
+    const v = await verifyLog(this.stateDir);
+    if (!v.ok) throw new TamperError(v.seq, `${v.reason}; nothing was compacted`);
+    const bytesBefore = logBytes(this.stateDir);
+    let found = await findCut(this.stateDir, target);
+    // Everything is to go: a fresh snapshot.written at the end is the cut.
+    if (found.coversAll && found.cut?.anchor.seq !== found.lastSeq) {
+      await this.snapshotNow();
+      found = await findCut(this.stateDir, target);
+    }
+    const { cut } = found;
+    const through = (cut?.anchor.seq ?? found.head) - 1;
+    const result = { dropped: 0, from: found.from, through: found.head - 1, seq: this.st.seq, bytesBefore, bytesAfter: bytesBefore };
+    if (cut === undefined) {
+      return { ...result, compacted: false, reason: `no snapshot.written record the log could start with (the cut is always at one) between seq ${found.head + 1} and the target` };
+    }
+    const segment = cut.at.segment;
+    const current = this.end.segment === segment;
+    if (current) { closeSync(this.fd); this.fd = -1; }
+    let shift: number;
+    try {
+      shift = rewriteHead(this.stateDir, found.from, cut, onStep);
+    } finally {
+      // The segment may have been replaced: append to the file that is there now.
+      if (current) this.fd = openSync(segmentPath(this.stateDir, segment), constants.O_RDWR | NOFOLLOW);
+    }
+    if (this.end.segment === segment) this.end = { segment, offset: this.end.offset + shift };
+    if (this.last?.segment === segment) this.last = { segment, offset: this.last.offset + shift };
+    this.firstSeqs.clear();
+    // The old snapshots are gone. When the log ends at the anchor, its record already attests the
+    // state: the file is saved there. Otherwise the next open folds from the checkpoint (and the
+    // usual policy snapshots a long tail).
+    this.snapSeq = 0;
+    if (this.st.seq === cut.anchor.seq && this.last !== undefined) {
+      writeSnapshot(this.stateDir, this.st, this.last);
+      this.snapSeq = this.st.seq;
+    }
+    return { ...result, compacted: true, dropped: through - found.head + 1, through, seq: this.st.seq, bytesAfter: logBytes(this.stateDir) };
+  }
+
   async *records(opts: { fromSeq?: number } = {}): AsyncIterable<LogRecord> {
     const fromSeq = opts.fromSeq ?? 1;
     const stop = { ...this.end };
-    const segments = listSegments(this.stateDir).filter((s) => s <= stop.segment);
+    const segments = liveSegments(this.stateDir).filter((s) => s <= stop.segment);
     // Start in the last segment whose first record is not after fromSeq.
     let startIdx = 0;
     for (let i = segments.length - 1; i > 0; i--) {
@@ -229,6 +294,13 @@ class LogStore implements Store {
     if (this.polling || this.closed) return;
     this.polling = true;
     try {
+      // A compaction replaces the file we read last (a new inode, other offsets): read it afresh.
+      const id = fileId(this.stateDir, this.end.segment);
+      if (this.endFile !== undefined && this.endFile.segment === this.end.segment && this.endFile.id !== id) {
+        if (!await this.resync()) this.appended.error(new TamperError(this.st.seq + 1, `segment ${this.end.segment} was replaced and the log does not go on from seq ${this.st.seq}`));
+        return;
+      }
+      this.endFile = { segment: this.end.segment, id };
       const r = await scanLog(this.stateDir, {
         from: this.end, after: { seq: this.st.seq, hash: this.st.hash },
         onRecord: (rec) => { this.st = fold(this.st, rec); this.appended.next(rec); },
@@ -236,10 +308,31 @@ class LogStore implements Store {
       this.end = r.end;
       this.last = r.last ?? this.last;
     } catch (err) {
-      this.appended.error(err);
+      if (!await this.resync()) this.appended.error(err);
     } finally {
       this.polling = false;
     }
+  }
+
+  // The log no longer continues where we stopped: a compaction rewrote its head. Reads it again
+  // from its checkpoint and passes on the records after the last one seen, if they follow on.
+  private async resync(): Promise<boolean> {
+    const seen = { seq: this.st.seq, hash: this.st.hash };
+    const fresh: LogRecord[] = [];
+    try {
+      const r = await scanLog(this.stateDir, { onRecord: (rec) => { if (rec.seq > seen.seq) fresh.push(rec); } });
+      if (r.checkpoint === undefined || r.checkpoint.through > seen.seq) return false;
+      if (fresh.length > 0 && fresh[0]!.prev !== seen.hash) return false;
+      if (fresh.length === 0 && r.seq !== seen.seq) return false;
+      this.end = r.end;
+      this.last = r.last ?? this.last;
+      this.firstSeqs.clear();
+      this.endFile = undefined;
+    } catch {
+      return false;
+    }
+    for (const rec of fresh) { this.st = fold(this.st, rec); this.appended.next(rec); }
+    return true;
   }
 
   async close(): Promise<void> {
@@ -257,6 +350,11 @@ class LogStore implements Store {
     this.appended.complete();
   }
 }
+
+// Which file a segment is now (inode), undefined when it is gone.
+const fileId = (stateDir: string, segment: number): string | undefined => {
+  try { return String(statSync(segmentPath(stateDir, segment)).ino); } catch { return undefined; }
+};
 
 export const openStore = async (stateDir: string, opts: OpenOptions = {}): Promise<Store> => {
   let lock: Lock | undefined;

@@ -20,6 +20,30 @@ export const listSegments = (stateDir: string): number[] => {
     .sort((a, b) => a - b);
 };
 
+// A compacted log's first line is a log.checkpoint record; in canonical form its first members are
+// `from` then `lastHash`, which no other event type has.
+const CHECKPOINT_HEAD = /^\{"from":\d+,"lastHash":"[0-9a-f]{64}","prev":/;
+
+export const startsWithCheckpoint = (stateDir: string, n: number): boolean => {
+  const fd = openSync(segmentPath(stateDir, n), constants.O_RDONLY | constants.O_NOFOLLOW);
+  try {
+    const buf = Buffer.alloc(128);
+    const got = readSync(fd, buf, 0, buf.length, 0);
+    return CHECKPOINT_HEAD.test(buf.toString('latin1', 0, got));
+  } finally {
+    closeSync(fd);
+  }
+};
+
+// The segments that make up the log: all of them, or, after a compaction, those from the last one
+// that starts with a checkpoint. Older ones are what a compaction interrupted before it removed
+// them had left; they are no longer part of the log (the next writer removes them).
+export const liveSegments = (stateDir: string): number[] => {
+  const all = listSegments(stateDir);
+  for (let i = all.length - 1; i > 0; i--) if (startsWithCheckpoint(stateDir, all[i]!)) return all.slice(i);
+  return all;
+};
+
 // The seq of a segment's first record, read from its first line only (the per-segment index that
 // lets records({fromSeq}) skip whole segments). undefined for an empty or unreadable segment.
 export const firstSeqOf = (stateDir: string, n: number): number | undefined => {
@@ -35,8 +59,11 @@ export const firstSeqOf = (stateDir: string, n: number): number | undefined => {
       // seq is near the end of a line (keys are sorted), so read the whole first line.
       const nl = text.indexOf('\n');
       if (nl >= 0) {
-        const m = /"seq":(\d+),"time"/.exec(text.slice(0, nl));
-        return m?.[1] === undefined ? undefined : Number(m[1]);
+        const line = text.slice(0, nl);
+        const m = /"seq":(\d+),"time"/.exec(line);
+        if (m?.[1] !== undefined && !CHECKPOINT_HEAD.test(line)) return Number(m[1]);
+        // A checkpoint's seq is followed by its state, which holds seqs of its own.
+        try { const seq = (JSON.parse(line) as { seq?: unknown }).seq; return typeof seq === 'number' ? seq : undefined; } catch { return undefined; }
       }
     }
   } finally {

@@ -1,14 +1,16 @@
 // `log verify`: the full audit. Every record from seq 1 (hash chain, strict canonical form), and
 // every snapshot against the log: a snapshot whose state is not what folding the log up to its seq
 // gives is reported (a snapshot is a cache of the log, never a source of truth), as is a
-// snapshot.written record whose digest is not the folded state's. Never repairs anything.
+// snapshot.written record whose digest is not the folded state's. A compacted log is checked from
+// its checkpoint (its state attested by the snapshot.written after it); snapshots of seqs the
+// compaction dropped are not part of the log any more and are left out. Never repairs anything.
 import { canonicalJson } from './hash.js';
 import { emptyState, fold, type ProjectionState } from './projection.js';
 import { scanLog, TamperError, type TornTail } from './replay.js';
 import { listSnapshots, readSnapshot, snapshotFile, stateDigest } from './snapshot.js';
 
 export type VerifyResult =
-  | { ok: true; records: number; seq: number; hash: string; snapshots: number; torn?: TornTail }
+  | { ok: true; records: number; seq: number; hash: string; snapshots: number; torn?: TornTail; checkpoint?: { from: number; through: number; lastHash: string } }
   | { ok: false; seq: number; reason: string; snapshot?: string };
 
 // The first path at which two JSON values differ, e.g. "networks.default.removal".
@@ -44,6 +46,10 @@ export const verifyLog = async (stateDir: string): Promise<VerifyResult> => {
   try {
     const r = await scanLog(stateDir, {
       strict: true,
+      onCheckpoint: (cp) => {
+        state = cp.state;
+        for (const seq of pending) if (seq <= cp.through) pending.delete(seq);
+      },
       onRecord: (rec) => {
         state = fold(state, rec);
         if (rec.type === 'snapshot.written' && (rec.data as { digest: string }).digest !== stateDigest(state)) {
@@ -56,9 +62,13 @@ export const verifyLog = async (stateDir: string): Promise<VerifyResult> => {
       bad ??= { seq, snapshot: snapshotFile(stateDir, seq), reason: `snapshot ${snapshotFile(stateDir, seq)} is for seq ${seq}, past the end of the log (seq ${r.seq})` };
     }
     if (bad !== undefined) return { ok: false, ...bad };
-    const snapshots = listSnapshots(stateDir).length;
-    return r.torn === undefined ? { ok: true, records: r.count, seq: r.seq, hash: r.hash, snapshots }
-      : { ok: true, records: r.count, seq: r.seq, hash: r.hash, snapshots, torn: r.torn };
+    const cp = r.checkpoint;
+    const snapshots = listSnapshots(stateDir).filter((seq) => cp === undefined || seq > cp.through).length;
+    return {
+      ok: true, records: r.count, seq: r.seq, hash: r.hash, snapshots,
+      ...(r.torn === undefined ? {} : { torn: r.torn }),
+      ...(cp === undefined ? {} : { checkpoint: { from: cp.from, through: cp.through, lastHash: cp.lastHash } }),
+    };
   } catch (err) {
     if (err instanceof TamperError) return { ok: false, seq: err.seq ?? 0, reason: err.reason };
     throw err;

@@ -4,7 +4,7 @@ export { createJournal } from './journal.js';
 export { EngineError } from './errors.js';
 export { defineNetwork, defineNetworks, undefineNetwork } from './definitions.js';
 export { runNetworkOp, runNetworkOps } from './machine-driver.js';
-export { withEngine } from './with-engine.js';
+export { lockTimeoutMs, withEngine } from './with-engine.js';
 export { reconcile, recoverNamed, type ReconcileReport } from './reconcile.js';
 export { findDrift, repairDrift, type Drift } from './drift.js';
 export { checkAndRepair } from './repair.js';

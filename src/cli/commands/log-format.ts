@@ -75,6 +75,10 @@ export const summary = (r: LogRecord): string => {
     }
     case 'snapshot.written':
       return `state saved as a snapshot at this seq (digest ${(r.data as D<'snapshot.written'>).digest.slice(0, 12)}…)`;
+    case 'log.checkpoint': {
+      const d = r.data as D<'log.checkpoint'>;
+      return `checkpoint: seq ${d.from}..${d.through} were dropped (hash of seq ${d.through} ${d.lastHash.slice(0, 12)}…), the state as of then kept`;
+    }
     case 'lock.recovered':
       return `stale lock of dead pid ${(r.data as D<'lock.recovered'>).pid} taken over`;
     default:

@@ -7,6 +7,7 @@ import { EVENT_TYPES } from '../../../state/events.js';
 import type { CliContext } from '../context.js';
 import { loadState } from '../lazy.js';
 import { command, type OptionValues } from '../spec.js';
+import { logCompactCommand } from './log-compact.js';
 import { HEADER, row } from './log-format.js';
 
 export interface LogFilter { network?: string; types?: string[]; since?: number }
@@ -50,8 +51,10 @@ const verify = async (ctx: CliContext): Promise<number> => {
   }
   if (!ctx.json) {
     const torn = v.torn === undefined ? '' : `; a torn tail of ${v.torn.bytes} bytes after seq ${v.seq} (a crash mid-write) will be quarantined at the next open`;
+    const cp = v.checkpoint;
+    const range = cp === undefined ? `seq 1..${v.seq}` : `seq ${cp.through + 1}..${v.seq} after a checkpoint for the dropped seq ${cp.from}..${cp.through} (hash of seq ${cp.through}: ${cp.lastHash})`;
     ctx.stdout.write(v.records === 0 ? `log verify: no records in ${ctx.stateDir}\n`
-      : `log verify: ${v.records} records intact, seq 1..${v.seq}, last hash ${v.hash}${v.snapshots > 0 ? `; ${v.snapshots} snapshot${v.snapshots === 1 ? '' : 's'} match the log` : ''}${torn}\n`);
+      : `log verify: ${v.records} records intact, ${range}, last hash ${v.hash}${v.snapshots > 0 ? `; ${v.snapshots} snapshot${v.snapshots === 1 ? '' : 's'} match the log` : ''}${torn}\n`);
   }
   return 0;
 };
@@ -123,9 +126,9 @@ export const logVerifyCommand = command({
 
 export const logCommand = command({
   name: 'log',
-  summary: 'show the audit trail (every event, every program run); verify its hash chain',
+  summary: 'show the audit trail (every event, every program run); verify its hash chain; compact it',
   options: OPTIONS,
-  subcommands: [logVerifyCommand],
+  subcommands: [logVerifyCommand, logCompactCommand],
   description: [
     'Shows the event log of the state directory, oldest first, as a table (seq, time, network, type,',
     'summary) or, with --json, as one JSON object per line (the records as stored).',

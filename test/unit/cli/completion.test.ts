@@ -74,7 +74,7 @@ describe.skipIf(!has('bash'))('vnetfw completion bash', () => {
     const s = await script('bash');
     expect(bash(s, ['vnetfw', 'st'])).toEqual(['start', 'status', 'stop']);
     expect(bash(s, ['vnetfw', '--json', 'lo'])).toEqual(['log']);
-    expect(bash(s, ['vnetfw', 'log', ''])).toEqual(['verify']);
+    expect(bash(s, ['vnetfw', 'log', ''])).toEqual(['compact', 'verify']);
     expect(bash(s, ['vnetfw', 'log', '--f'])).toEqual(['--follow']);
     expect(bash(s, ['vnetfw', 'log', 'verify', '--'])).toEqual(['--config', '--debug', '--help', '--json', '--state-dir']);
     expect(bash(s, ['vnetfw', 'plan', '--backend', ''])).toEqual(['iptables', 'nftables']);
@@ -110,7 +110,7 @@ describe.skipIf(!has('zsh'))('vnetfw completion zsh', () => {
   it('completes commands, subcommands, options and option values', async () => {
     const s = await script('zsh');
     expect(zsh(s, ['vnetfw', ''])).toContain('reconcile');
-    expect(zsh(s, ['vnetfw', 'log', ''])).toEqual(['verify']);
+    expect(zsh(s, ['vnetfw', 'log', ''])).toEqual(['compact', 'verify']);
     expect(zsh(s, ['vnetfw', 'log', '--'])).toContain('--follow');
     expect(zsh(s, ['vnetfw', 'plan', '--backend', ''])).toEqual(['iptables', 'nftables']);
     expect(zsh(s, ['vnetfw', 'define', ''])).toEqual(['<files >']);
