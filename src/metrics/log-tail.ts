@@ -49,10 +49,21 @@ export const openLogTail = async (stateDir: string): Promise<LogTail> => {
     after = { seq: r.seq, hash: r.hash };
   };
 
+  // The file read last (its inode): a compaction replaces it, and the old offsets mean nothing then.
+  const fileId = (segment: number): number | undefined => { try { return statSync(segmentPath(stateDir, segment)).ino; } catch { return undefined; } };
+  let readFile: { segment: number; id: number | undefined } | undefined;
+
   await resync(Number.POSITIVE_INFINITY, () => undefined);
   return {
     async read(onRecord) {
       const fresh: LogRecord[] = [];
+      const id = fileId(pos.segment);
+      if (readFile !== undefined && readFile.segment === pos.segment && readFile.id !== id) {
+        readFile = undefined;
+        await resync(after.seq, onRecord);
+        return;
+      }
+      readFile = { segment: pos.segment, id };
       try {
         const r = await scanLog(stateDir, { from: pos, after, onRecord: (rec) => { fresh.push(rec); } });
         for (const rec of fresh) { st = fold(st, rec); onRecord(rec); }
