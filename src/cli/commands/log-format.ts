@@ -79,6 +79,10 @@ export const summary = (r: LogRecord): string => {
       const d = r.data as D<'log.checkpoint'>;
       return `checkpoint: seq ${d.from}..${d.through} were dropped (hash of seq ${d.through} ${d.lastHash.slice(0, 12)}…), the state as of then kept`;
     }
+    case 'libvirt.hook': {
+      const d = r.data as D<'libvirt.hook'>;
+      return `libvirt: ${d.libvirtOp} ${d.libvirtSubop} -> ${d.action}`;
+    }
     case 'lock.recovered':
       return `stale lock of dead pid ${(r.data as D<'lock.recovered'>).pid} taken over`;
     default:
