@@ -64,8 +64,9 @@ export const runNetworkOps = async (env: EngineEnv, requests: ReadonlyArray<{ na
   const failures = new Map<string, unknown>();
   const deps: ActorDeps = { env, scope, batches: createOpBatches(env, scope, acting), failures };
 
+  const machine = networkMachine.provide({ actors: networkActors(deps) });
   const restore = (name: string, settled: Settled): NetworkActor => {
-    const actor = restoreNetworkActor(networkMachine.provide({ actors: networkActors(deps, name) }), settled);
+    const actor = restoreNetworkActor(machine, settled);
     observeTransitions(actor, (from, to, ev) => {
       if (to === 'rolling-back') failures.set(name, actor.getSnapshot().context.lastError);
       // xstate names completion events after its internals; the log says what happened instead.

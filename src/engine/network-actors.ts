@@ -23,19 +23,22 @@ export interface ActorDeps {
   failures: ReadonlyMap<string, unknown>;
 }
 
-// The actors injected into one network's machine (`networkMachine.provide`): the work behind each
-// of its transitional states.
-export const networkActors = ({ env, scope, batches, failures }: ActorDeps, name: string) => {
+// The actors injected into the machine of every network of one operation (`networkMachine.provide`,
+// once per operation: each call re-resolves the whole machine definition, which for 40 networks
+// was most of a switch's CPU): the work behind each transitional state. Each actor learns its
+// network from its input.
+export const networkActors = ({ env, scope, batches, failures }: ActorDeps) => {
   const store = env.journal.store;
-  const sc = forNetwork(scope, name);
   // Buffered: what the kernel holds is already durable (removal.recorded / .cleared); the outcome
   // goes to disk with the next record, so N networks in one operation cost one fsync, not N.
-  const commit = (b: Backend | null): Promise<void> => {
+  const commit = (name: string, b: Backend | null): Promise<void> => {
     env.journal.note({ type: 'operation.committed', network: name, op: scope.op, data: b === null ? {} : { backend: b } });
     return Promise.resolve();
   };
   return {
     apply: fromPromise<ApplyOutput, ApplyInput>(async ({ input }) => {
+      const name = input.network;
+      const sc = forNetwork(scope, name);
       const def = definitionOf(store, name);
       if (input.mode === 'repair') {
         await repairWork(sc, networkStatus(store, name), def, input.backend);
@@ -53,24 +56,29 @@ export const networkActors = ({ env, scope, batches, failures }: ActorDeps, name
           throw err;
         }
       }
-      await commit(input.backend);
+      await commit(name, input.backend);
       return { backend: input.backend };
     }),
-    remove: fromPromise<void, RemoveInput>(async () => {
+    remove: fromPromise<void, RemoveInput>(async ({ input }) => {
+      const name = input.network;
+      const sc = forNetwork(scope, name);
       await batches.stop.join(name, networkStatus(store, name));
       await removeIntegration(sc, name);
       await removeBridgeIfOurs(sc, networkStatus(store, name));
-      await commit(null);
+      await commit(name, null);
     }),
     switchBackend: fromPromise<SwitchOutput, SwitchInput>(async ({ input }) => {
+      const name = input.network;
+      const sc = forNetwork(scope, name);
       const def = definitionOf(store, name);
       const st = networkStatus(store, name);
       if (input.strategy === 'remove-first') await switchRemoveFirst(sc, st, def, input.to);
       else await batches.switch.join(name, { st, def, to: input.to });
-      await commit(input.to);
+      await commit(name, input.to);
       return { backend: input.to };
     }),
     rollback: fromPromise<RollbackOutput, RollbackInput>(async ({ input }) => {
+      const name = input.network;
       // The work undoes its own partial work before failing; this pass reads the log and the
       // kernel and removes anything still unaccounted for (the code crash recovery uses).
       await rollbackInFlight(env, name, failures.get(name) ?? input.failedOp);

@@ -83,4 +83,30 @@ describe('batches shared by several networks', () => {
     for (let i = 0; i < 6; i++) expect(w.store.state().networks[`n${i}`]).toMatchObject({ state: 'active', backend: 'iptables', inFlight: null });
     expect(w.fake.dump()).not.toMatch(/virbr\d.*reject/);   // no nft rule of any network left
   });
+
+  // A failure before the operation changed anything (the set-up query) leaves the log with the
+  // operation started and rolled back, nothing in flight, the old rules in place, and the next
+  // reconcile free to run.
+  it('a switch whose first program (a query) fails is rolled back, with nothing left in flight', async () => {
+    const w = await world(3);
+    w.use('nftables');
+    await runNetworkOps(w.env, [0, 1, 2].map((i) => ({ name: `n${i}`, event: { type: 'START', backend: 'nftables' } })));
+    const kernel = w.fake.dump();
+    w.use('iptables');
+    w.fake.failWhen((req) => (req.argv[0] === 'iptables-save' ? { exitCode: 4, stderr: 'iptables-save: no luck' } : false));
+    const report = await reconcile(w.env);
+    expect(report.actions.filter((a) => !a.ok).map((a) => a.network)).toEqual(['n0', 'n1', 'n2']);
+    expect(w.fake.dump()).toBe(kernel);
+    const seen = new Map<string, string[]>();
+    for await (const r of w.store.records()) {
+      if (r.network !== undefined && r.type.startsWith('operation.')) seen.set(r.network, [...(seen.get(r.network) ?? []), r.type]);
+    }
+    for (let i = 0; i < 3; i++) {
+      expect(w.store.state().networks[`n${i}`]).toMatchObject({ state: 'active', backend: 'nftables', inFlight: null });
+      expect(seen.get(`n${i}`)?.slice(-2)).toEqual(['operation.started', 'operation.rolled-back']);
+    }
+    w.fake.clearFailures();
+    const again = await reconcile(w.env);
+    expect(again.actions.map((a) => a.action)).toEqual(Array(3).fill('switched to iptables'));
+  });
 });
