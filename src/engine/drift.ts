@@ -1,10 +1,14 @@
-import { iptablesCheckOf, iptablesSave, type Backend, type FwCommand, type FwRemoval, type IntegrationStep } from '../firewall/index.js';
+import {
+  emptyPrivateState, iptablesCheckOf, iptablesSave, parseIptablesSave, privateSetupRepair,
+  type Backend, type FwCommand, type FwRemoval, type IntegrationStep, type PrivateState,
+} from '../firewall/index.js';
 import { missingIntegration, retakeSteps } from './neighbours.js';
+import { repairPrivateSetup } from './firewall-driver.js';
 import { openScope } from './open-operation.js';
 import type { NetworkStatus } from '../../state/index.js';
 import type { EngineEnv } from './env.js';
 import { indexedDiff, readIndexedView } from './indexed-view.js';
-import { listNftRules, mentionsNetwork, recordedHandles, type NftRule } from './kernel-view.js';
+import { mentionsNetwork, readNftOwn, recordedHandles, type NftRule } from './kernel-view.js';
 import { definitionOf } from './network-lookup.js';
 import { tcDrift } from './tc-drift.js';
 import { runStep, newOpId, type OpScope } from './steps.js';
@@ -13,7 +17,19 @@ import { runStep, newOpId, type OpScope } from './steps.js';
 // rule), or our chains hold rules nobody recorded. Read-only: it only lists our own objects.
 // `neighbours`: integration steps no longer in effect (firewalld forgot the bridge's zone after a
 // reload or restart, someone flushed DOCKER-USER); repaired by taking them again, rules untouched.
-export interface Drift { network: string; backend: Backend; missing: string[]; foreign: string[]; neighbours?: IntegrationStep[] }
+// `setup`: the private set-up the backend's rules hang from is damaged (a chain gone, a jump from
+// FORWARD/INPUT/OUTPUT/POSTROUTING or from our `forward` chain gone: the rules may all be there and
+// still see no packet); these commands put it back. Shared by every network of that backend, so
+// it is reported on one of them.
+export interface Drift { network: string; backend: Backend; missing: string[]; foreign: string[]; neighbours?: IntegrationStep[]; setup?: FwCommand[] }
+
+const setupDrift = (networks: readonly NetworkStatus[], backend: 'iptables' | 'nftables', cmds: FwCommand[], out: Drift[]): void => {
+  const owner = networks.find((n) => n.removals[backend] !== undefined);
+  if (cmds.length === 0 || owner === undefined) return;
+  const missing = cmds.map((c) => `private set-up: ${c.program} ${c.args.join(' ')}`);
+  const d = out.find((x) => x.network === owner.name && x.backend === backend);
+  if (d !== undefined) { d.missing.push(...missing); d.setup = cmds; } else out.push({ network: owner.name, backend, missing, foreign: [], setup: cmds });
+};
 
 const commandsOf = (r: FwRemoval | undefined): FwCommand[] => (r === undefined ? [] : r.groups.flatMap((g) => g.commands));
 
@@ -58,17 +74,24 @@ const iptablesDrift = async (scope: OpScope, networks: NetworkStatus[], full: bo
   const mine = networks.filter((n) => n.removals.iptables !== undefined);
   if (mine.length === 0) return [];
   const counts = new Map<string, number>();
+  const setup: PrivateState = emptyPrivateState();
+  const read: Array<'ipv4' | 'ipv6'> = [];
   for (const family of ['ipv4', 'ipv6'] as const) {
     const res = await runStep(scope, { argv: iptablesSave(family), purpose: 'query' });
-    if (res.exitCode === 0) countIptables(res.stdout, family === 'ipv4' ? 'iptables' : 'ip6tables', counts);
+    if (res.exitCode !== 0) continue;
+    countIptables(res.stdout, family === 'ipv4' ? 'iptables' : 'ip6tables', counts);
+    parseIptablesSave(res.stdout, setup[family]);
+    read.push(family);
   }
+  // The set-up of a family whose save could not be read is not judged.
+  const setupCmds = privateSetupRepair('iptables', setup, read);
   const expected = new Map<string, number>();
   for (const n of mine) for (const c of commandsOf(n.removals.iptables)) expected.set(keyOf(c), (expected.get(keyOf(c)) ?? 0) + 1);
   const chains = new Set([...counts.keys(), ...expected.keys()]);
   const excess = [...chains].filter((k) => (counts.get(k) ?? 0) > (expected.get(k) ?? 0));
   const short = [...chains].filter((k) => (counts.get(k) ?? 0) < (expected.get(k) ?? 0));
-  if (!full && excess.length === 0 && short.length === 0) return [];
   const out: Drift[] = [];
+  if (!full && excess.length === 0 && short.length === 0) { setupDrift(mine, 'iptables', setupCmds, out); return out; }
   for (const n of mine) {
     const missing: string[] = [];
     for (const c of commandsOf(n.removals.iptables)) {
@@ -83,6 +106,7 @@ const iptablesDrift = async (scope: OpScope, networks: NetworkStatus[], full: bo
     first.foreign.push(...foreign);
     if (out.length === 0) out.push(first);
   }
+  setupDrift(mine, 'iptables', setupCmds, out);
   return out;
 };
 
@@ -94,7 +118,11 @@ export const findDrift = async (env: EngineEnv, names?: readonly string[], opts:
     .filter((n) => n.state === 'active' && (names === undefined || names.length === 0 || names.includes(n.name)));
   const scope: OpScope = { op: newOpId(), network: undefined, journal: env.journal, runner: env.runner, counter: { next: 1 } };
   const drift: Drift[] = [];
-  if (networks.some((n) => n.removals.nftables !== undefined)) drift.push(...nftDrift(networks, await listNftRules(scope), env));
+  if (networks.some((n) => n.removals.nftables !== undefined)) {
+    const own = await readNftOwn(scope);
+    drift.push(...nftDrift(networks, own.rules, env));
+    setupDrift(networks, 'nftables', privateSetupRepair('nftables', own.setup), drift);
+  }
   for (const t of await tcDrift(scope, networks)) {
     const d = drift.find((x) => x.network === t.network && x.backend === t.backend);
     if (d !== undefined) d.missing.push(...t.missing); else drift.push(t);
@@ -130,22 +158,29 @@ export const repairDrift = async (env: EngineEnv, drift: readonly Drift[], run: 
   for (const name of [...new Set(drift.map((d) => d.network))]) {
     const mine = drift.filter((d) => d.network === name);
     const steps = mine.flatMap((d) => d.neighbours ?? []);
-    const rulesToo = mine.some((d) => d.missing.length > steps.length || d.foreign.length > 0);
-    // The neighbour first: one program puts a firewalld binding back, the rules may take several.
-    if (steps.length > 0) await repairIntegration(env, name, steps);
+    const setups = mine.filter((d) => d.setup !== undefined);
+    const rulesToo = mine.some((d) => d.missing.length > (d.neighbours?.length ?? 0) + (d.setup?.length ?? 0) || d.foreign.length > 0);
+    // The set-up first: the rules hang from it (a repair of the rules alone trusts it is there).
+    for (const d of setups) {
+      if (d.backend === 'iptables' || d.backend === 'nftables') await repairAside(env, name, (scope) => repairPrivateSetup(scope, d.backend as 'iptables' | 'nftables'));
+    }
+    // The rules first, then the neighbour: a firewalld reload takes both, and a bridge back in its
+    // zone before its masquerade is back lets guests' traffic out unmasqueraded (and conntrack then
+    // keeps those flows unmasqueraded).
     if (rulesToo) await run(name);
+    if (steps.length > 0) await repairAside(env, name, (scope) => retakeSteps(scope, name, steps));
     await env.journal.write({ type: 'drift.repaired', network: name, data: {} });
     repaired.push(name);
   }
   return repaired;
 };
 
-// Takes a network's missing integration steps again, as one operation of its own (no rule and no
-// machine state changes: the network stays active).
-const repairIntegration = async (env: EngineEnv, name: string, steps: readonly IntegrationStep[]): Promise<void> => {
+// A repair beside the network's rules (its missing integration steps, the shared private set-up),
+// as one operation of its own (no rule of the network and no machine state changes: it stays active).
+const repairAside = async (env: EngineEnv, name: string, work: (scope: OpScope) => Promise<void>): Promise<void> => {
   const scope = await openScope(env, name, 'repair');
   try {
-    await retakeSteps(scope, name, steps);
+    await work(scope);
   } catch (err) {
     await env.journal.write({ type: 'operation.failed', network: name, op: scope.op, data: { reason: err instanceof Error ? err.message : String(err) } });
     throw err;

@@ -2,7 +2,7 @@ import type { NetworkDef } from '../definition/types.js';
 import { ExecError } from '../exec/index.js';
 import {
   composeApply, emptyPrivateState, iptablesSave, knownUndo, nftListOwnTable, parseIptablesSave, parseNftEcho, parseNftListTable,
-  privateSetupUndo, removalFromApplied, renderBatches, runtimeArgv, undoKnownUpFront, undoOf,
+  privateSetupRepair, privateSetupUndo, removalFromApplied, renderBatches, runtimeArgv, undoKnownUpFront, undoOf,
   type AppliedCommand, type Backend, type Batch, type FwCommand, type FwRemoval, type Origin, type PrivateState,
 } from '../firewall/index.js';
 import { deleteByHandle, unrecordedNftRules } from './kernel-view.js';
@@ -97,6 +97,17 @@ export const applyFirewall = (scope: OpScope, backend: Backend, defs: readonly N
       } catch { /* the set-up is not what the log says: read it, then try once more */ }
     }
     return attemptApply(scope, backend, defs, await queryPrivateState(scope, backend));
+  });
+
+// Puts back a damaged private set-up (drift repair): read afresh, then what is missing of it, in
+// one batch per program. Never undone (libvirt keeps its set-up too).
+export const repairPrivateSetup = (scope: OpScope, backend: 'iptables' | 'nftables'): Promise<void> =>
+  serialised(async () => {
+    const cmds = privateSetupRepair(backend, await queryPrivateState(scope, backend));
+    for (const batch of renderBatches(cmds)) {
+      const res = await runStep(scope, { argv: batch.argv, stdin: batch.stdin, commands: batch.commands, purpose: 'apply' });
+      if (res.exitCode !== 0) throw new ExecError(res);
+    }
   });
 
 // Tolerated commands (the checksum rule) first travel in the main batch, which saves a process;

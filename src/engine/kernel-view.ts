@@ -1,6 +1,8 @@
 import type { NetworkDef } from '../definition/types.js';
 import { networkCidr } from '../definition/index.js';
-import { nftDeleteByHandle, nftListOwnTable, type FwCommand, type FwRemoval } from '../firewall/index.js';
+import {
+  emptyPrivateState, nftDeleteByHandle, nftListOwnTable, parseNftListTable, type FwCommand, type FwRemoval, type PrivateState,
+} from '../firewall/index.js';
 import { runStep, type OpScope } from './steps.js';
 
 // What our own nftables tables hold right now, rule by rule with handles. Only our tables are
@@ -23,14 +25,21 @@ export const parseNftRules = (family: 'ip' | 'ip6', text: string): NftRule[] => 
   return out;
 };
 
-export const listNftRules = async (scope: OpScope): Promise<NftRule[]> => {
+// Our tables' rules, and their set-up (tables, chains, jumps) as the same listing shows it.
+export const readNftOwn = async (scope: OpScope): Promise<{ rules: NftRule[]; setup: PrivateState }> => {
   const rules: NftRule[] = [];
+  const setup = emptyPrivateState();
   for (const family of ['ipv4', 'ipv6'] as const) {
     const res = await runStep(scope, { argv: nftListOwnTable(family, true), purpose: 'query' });
-    if (res.exitCode === 0) rules.push(...parseNftRules(family === 'ipv4' ? 'ip' : 'ip6', res.stdout));
+    // A failing list means "no table" (the set-up then lacks it).
+    if (res.exitCode !== 0) continue;
+    rules.push(...parseNftRules(family === 'ipv4' ? 'ip' : 'ip6', res.stdout));
+    parseNftListTable(family, res.stdout, setup[family]);
   }
-  return rules;
+  return { rules, setup };
 };
+
+export const listNftRules = async (scope: OpScope): Promise<NftRule[]> => (await readNftOwn(scope)).rules;
 
 // Handles every recorded removal of every network accounts for: `delete rule FAM T CHAIN handle N`.
 export const recordedHandles = (removals: readonly FwRemoval[]): Set<string> => {

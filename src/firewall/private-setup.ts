@@ -69,7 +69,8 @@ export const parseIptablesSave = (text: string, into: FamilyState = emptyFamilyS
 export const parseNftListTable = (family: IpFamily, text: string, into: FamilyState = emptyFamilyState()): FamilyState => {
   const header = `table ${nftFamily(family)} ${NFT_TABLE} {`;
   for (const raw of text.split('\n')) {
-    const line = raw.trim();
+    // `nft -a list table` writes the handle after the header: `table ip libvirt_network { # handle 7`.
+    const line = raw.trim().replace(/\s+# handle \d+$/, '');
     if (line === header) into.table = true;
     else if (line.startsWith('chain ')) into.chains.add(`${NFT_TABLE}/${line.split(/\s+/)[1] ?? ''}`);
     else {
@@ -145,3 +146,43 @@ export const privateSetupUndo = (setup: readonly FwCommand[], existing?: Private
   const dropTables: FwCommand[] = [...tables].map((ft) => ({ program: 'nft', args: ['delete', 'table', ...ft.split(' ')], ignoreErrors: true }));
   return [...jumps.reverse(), ...chains.reverse(), ...dropTables];
 };
+
+// What puts a damaged set-up back (drift repair), for the families given: missing tables and
+// chains are created; where a jump from a parent chain is missing, every jump of that parent is
+// taken out and inserted again in libvirt's order, since the order matters (LIBVIRT_FWX, which
+// accepts guest <-> guest, must come before LIBVIRT_FWI, which rejects what goes out to the bridge).
+// Empty when nothing is missing. nftables: the `forward` chain holds only these jumps, so it is
+// flushed and refilled.
+export const privateSetupRepair = (backend: 'iptables' | 'nftables', existing: PrivateState, families: readonly IpFamily[] = FAMILIES): FwCommand[] =>
+  families.flatMap((family) => {
+    const s = existing[family];
+    if (backend === 'nftables') {
+      const fam = nftFamily(family);
+      const out: FwCommand[] = [];
+      if (!s.table) out.push({ program: 'nft', args: ['add', 'table', fam, NFT_TABLE] });
+      for (const { name, spec } of NFT_PRIVATE_CHAINS) {
+        if (!s.chains.has(`${NFT_TABLE}/${name}`)) out.push({ program: 'nft', args: ['add', 'chain', fam, NFT_TABLE, name, ...(spec === undefined ? [] : [spec])] });
+      }
+      const jumps = NFT_PRIVATE_CHAINS.filter((c) => c.parent !== undefined);
+      if (jumps.some((c) => !s.links.has(`${NFT_TABLE}/${c.name}`))) {
+        if (s.chains.has(`${NFT_TABLE}/forward`)) out.push({ program: 'nft', args: ['flush', 'chain', fam, NFT_TABLE, 'forward'] });
+        for (const { name, parent } of jumps) out.push({ program: 'nft', args: ['insert', 'rule', fam, NFT_TABLE, parent ?? '', 'counter', 'jump', name] });
+      }
+      return out;
+    }
+    const program = family === 'ipv4' ? 'iptables' : 'ip6tables';
+    const out: FwCommand[] = [];
+    for (const { table, child } of IPTABLES_PRIVATE_CHAINS) {
+      if (!s.chains.has(`${table}/${child}`)) out.push({ program, args: ['--table', table, '--new-chain', child] });
+    }
+    const parents = [...new Set(IPTABLES_PRIVATE_CHAINS.map((c) => `${c.table}/${c.parent}`))];
+    for (const tp of parents) {
+      const group = IPTABLES_PRIVATE_CHAINS.filter((c) => `${c.table}/${c.parent}` === tp);
+      if (group.every((c) => s.links.has(`${c.table}/${c.parent}/${c.child}`))) continue;
+      for (const c of group) {
+        if (s.links.has(`${c.table}/${c.parent}/${c.child}`)) out.push({ program, args: ['--table', c.table, '--delete', c.parent, '--jump', c.child] });
+      }
+      for (const c of group) out.push({ program, args: ['--table', c.table, '--insert', c.parent, '--jump', c.child] });
+    }
+    return out;
+  });
