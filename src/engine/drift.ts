@@ -121,7 +121,7 @@ export const findDrift = async (env: EngineEnv, names?: readonly string[], opts:
   if (networks.some((n) => n.removals.nftables !== undefined)) {
     const own = await readNftOwn(scope);
     drift.push(...nftDrift(networks, own.rules, env));
-    setupDrift(networks, 'nftables', privateSetupRepair('nftables', own.setup), drift);
+    setupDrift(networks, 'nftables', privateSetupRepair('nftables', own.setup, own.read), drift);
   }
   for (const t of await tcDrift(scope, networks)) {
     const d = drift.find((x) => x.network === t.network && x.backend === t.backend);

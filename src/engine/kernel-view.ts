@@ -1,4 +1,4 @@
-import type { NetworkDef } from '../definition/types.js';
+import type { IpFamily, NetworkDef } from '../definition/types.js';
 import { networkCidr } from '../definition/index.js';
 import {
   emptyPrivateState, nftDeleteByHandle, nftListOwnTable, parseNftListTable, type FwCommand, type FwRemoval, type PrivateState,
@@ -25,18 +25,22 @@ export const parseNftRules = (family: 'ip' | 'ip6', text: string): NftRule[] => 
   return out;
 };
 
-// Our tables' rules, and their set-up (tables, chains, jumps) as the same listing shows it.
-export const readNftOwn = async (scope: OpScope): Promise<{ rules: NftRule[]; setup: PrivateState }> => {
+// Our tables' rules, and their set-up (tables, chains, jumps) as the same listing shows it, for
+// the families whose listing answered (`read`): a failing list is taken as "no rules", but it is
+// not proof that the set-up is gone (a table missing from a family with rules shows as its rules
+// missing, and their repair puts the set-up back).
+export const readNftOwn = async (scope: OpScope): Promise<{ rules: NftRule[]; setup: PrivateState; read: IpFamily[] }> => {
   const rules: NftRule[] = [];
   const setup = emptyPrivateState();
+  const read: IpFamily[] = [];
   for (const family of ['ipv4', 'ipv6'] as const) {
     const res = await runStep(scope, { argv: nftListOwnTable(family, true), purpose: 'query' });
-    // A failing list means "no table" (the set-up then lacks it).
     if (res.exitCode !== 0) continue;
     rules.push(...parseNftRules(family === 'ipv4' ? 'ip' : 'ip6', res.stdout));
     parseNftListTable(family, res.stdout, setup[family]);
+    read.push(family);
   }
-  return { rules, setup };
+  return { rules, setup, read };
 };
 
 export const listNftRules = async (scope: OpScope): Promise<NftRule[]> => (await readNftOwn(scope)).rules;
