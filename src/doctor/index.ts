@@ -6,8 +6,5 @@ export { analyseNetwork } from './analyse.js';
 export type { HostFirewallPolicy } from './actions.js';
 export { describeNetwork, describeFinding, findingJson } from './format.js';
 export { DoctorError } from './errors.js';
-export { tablesFromNftJson } from './nft-json.js';
-export { tablesFromIptablesSave } from './iptables-save.js';
-export { renderNftRule } from './render-nft.js';
 export { readHostFirewall, type QueryResult } from './read.js';
 export { NAMED_OWNERS } from './owners.js';

@@ -1,15 +1,12 @@
 // Reads what the doctor decides from, through a runner the caller provides (the engine's, which
 // logs every run): `nft -j list ruleset` once; iptables-nft-save for iptables-nft tables whose xt
 // matches nft's JSON cannot show; iptables-legacy-save when that program exists; the default
-// routes' interfaces. Parsing is pure (nft-json.ts, iptables-save.ts).
+// routes' interfaces. Parsing is pure (src/ruleset).
 import type { IpFamily } from '../definition/types.js';
 import { iptablesVariantSave, nftListRulesetJson } from '../firewall/index.js';
 import { defaultRouteQuery, parseDefaultRouteDevs } from '../host/index.js';
 import { DoctorError } from './errors.js';
-import { tablesFromIptablesSave } from './iptables-save.js';
-import type { Table } from './model.js';
-import { hasXtExpressions, tablesFromNftJson } from './nft-json.js';
-import { renderNftRule } from './render-nft.js';
+import { hasXtExpressions, renderNftRule, tablesFromIptablesSave, tablesFromNftJson, type Table } from '../ruleset/index.js';
 
 export interface QueryResult { exitCode: number; stdout: string; stderr: string; failedToStart?: boolean }
 export type RunQuery = (argv: string[]) => Promise<QueryResult>;

@@ -1,8 +1,9 @@
 import type { NetworkDef } from '../definition/types.js';
 import {
-  echoedHandle, factsFromRuleset, NFT_LIST_RULESET, firewalldQueries, markedHandles, noNeighbours, parseZones, planIntegration, RulesetParseError,
+  echoedHandle, factsFromRuleset, NFT_LIST_RULESET, firewalldQueries, markedHandles, noNeighbours, parseZones, planIntegration,
   VNETFW_ZONE, withHandle, type IntegrationStep, type NeighbourFacts,
 } from '../firewall/index.js';
+import { RulesetError } from '../ruleset/index.js';
 import type { InFlight, NetworkStatus } from '../../state/index.js';
 import type { EngineEnv } from './env.js';
 import { EngineError } from './errors.js';
@@ -46,7 +47,7 @@ export const readNeighbours = async (scope: OpScope, wantFirewalld: boolean): Pr
   const res = await runStep(scope, { argv: [...NFT_LIST_RULESET], purpose: 'query' });
   let facts = noNeighbours();
   if (res.exitCode === 0) {
-    try { facts = factsFromRuleset(res.stdout); } catch (e) { if (!(e instanceof RulesetParseError)) throw e; }
+    try { facts = factsFromRuleset(res.stdout); } catch (e) { if (!(e instanceof RulesetError)) throw e; }
   }
   if (facts.firewalldSeen || wantFirewalld) facts.firewalld = await readFirewalld(scope);
   return facts;

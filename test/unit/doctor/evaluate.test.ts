@@ -3,7 +3,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseNetworkXml } from '../../../src/definition/index.js';
-import { analyseNetwork, describeFinding, renderNftRule, tablesFromIptablesSave, tablesFromNftJson, type Finding } from '../../../src/doctor/index.js';
+import { analyseNetwork, describeFinding, type Finding } from '../../../src/doctor/index.js';
+import { renderNftRule, tablesFromIptablesSave, tablesFromNftJson } from '../../../src/ruleset/index.js';
 
 const xml = readFileSync(new URL('../../fixtures/cases/nat-default.xml', import.meta.url), 'utf8');
 const def = parseNetworkXml(xml, 'nat-default.xml');

@@ -4,7 +4,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseNetworkXml } from '../../../src/definition/index.js';
-import { factsFromRuleset, noNeighbours, planIntegration, RulesetParseError, type NeighbourFacts } from '../../../src/firewall/index.js';
+import { factsFromRuleset, noNeighbours, planIntegration, type NeighbourFacts } from '../../../src/firewall/index.js';
+import { RulesetError } from '../../../src/ruleset/index.js';
 
 const dir = join(import.meta.dirname, '../../fixtures/neighbours');
 const ruleset = (name: string): string => readFileSync(join(dir, 'rulesets', `${name}.json`), 'utf8');
@@ -39,7 +40,7 @@ describe('factsFromRuleset', () => {
     expect(factsFromRuleset(json).hostTables).toEqual([]);
   });
   it('output that is not nft JSON is an error, not "nothing found"', () => {
-    expect(() => factsFromRuleset('table inet x {}')).toThrow(RulesetParseError);
+    expect(() => factsFromRuleset('table inet x {}')).toThrow(RulesetError);
   });
 });
 

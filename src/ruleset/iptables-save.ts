@@ -1,4 +1,4 @@
-// iptables-save / ip6tables-save output → tables of the doctor's model. Used for iptables-legacy's
+// iptables-save / ip6tables-save output → tables of the ruleset model. Used for iptables-legacy's
 // tables (nft cannot see them) and for iptables-nft tables whose xt matches (conntrack, multiport,
 // addrtype ...) nft's JSON shows only by name.
 import type { Cond, Field, Hook, Rule, Source, Table, Value, Verdict } from './model.js';

@@ -1,9 +1,9 @@
-// `nft -j list ruleset` → tables of the doctor's model. Only what can decide a packet's fate on
+// `nft -j list ruleset` → tables of the ruleset model. Only what can decide a packet's fate on
 // the input/forward/output hooks is kept precisely; every expression this reader does not know
 // becomes an `unknown` condition (may match) or verdict (may drop), never silently nothing.
 import { parseIPv4, parseIPv6 } from '../definition/index.js';
 import type { IpFamily } from '../definition/types.js';
-import { DoctorError } from './errors.js';
+import { RulesetError } from './errors.js';
 import { HOOKS, type Chain, type Cond, type Field, type Hook, type Rule, type Table, type TableFamily, type Value, type Verdict } from './model.js';
 
 type J = Record<string, unknown>;
@@ -181,7 +181,7 @@ const FAMILIES: readonly TableFamily[] = ['ip', 'ip6', 'inet'];
 // Tables of the families IP packets traverse (ip, ip6, inet); bridge, arp and netdev tables act
 // on other hooks and are left out.
 export const tablesFromNftJson = (doc: unknown, describe: (expr: unknown[], comment?: string) => string): Table[] => {
-  if (!isObj(doc) || !Array.isArray(doc.nftables)) throw new DoctorError('EDOCTOR_NFT_JSON', 'nft -j list ruleset: output is not nft JSON (no "nftables" array)');
+  if (!isObj(doc) || !Array.isArray(doc.nftables)) throw new RulesetError('ERULESET_NFT_JSON', 'nft -j list ruleset: output is not nft JSON (no "nftables" array)');
   const items = doc.nftables.filter(isObj);
   const tables = new Map<string, Table>();
   const key = (fam: string, table: string): string => `${fam}/${table}`;
@@ -225,4 +225,12 @@ export const hasXtExpressions = (doc: unknown, family: TableFamily, table: strin
   if (!isObj(doc) || !Array.isArray(doc.nftables)) return false;
   return doc.nftables.some((it) => isObj(it) && isObj(it.rule) && it.rule.family === family && it.rule.table === table
     && Array.isArray(it.rule.expr) && it.rule.expr.some((e) => isObj(e) && isObj(e.xt) && e.xt.type === 'match' && e.xt.name !== 'comment'));
+};
+
+// `nft -j list ruleset` as printed: its document and its tables. Not JSON, or JSON without the
+// "nftables" array: RulesetError.
+export const parseNftRuleset = (text: string, describe: (expr: unknown[], comment?: string) => string): { doc: unknown; tables: Table[] } => {
+  let doc: unknown;
+  try { doc = JSON.parse(text); } catch { throw new RulesetError('ERULESET_NFT_JSON', 'nft -j list ruleset: output is not JSON'); }
+  return { doc, tables: tablesFromNftJson(doc, describe) };
 };
