@@ -10,6 +10,7 @@ import type { EngineEnv } from './env.js';
 import { indexedDiff, readIndexedView } from './indexed-view.js';
 import { mentionsNetwork, readNftOwn, recordedHandles, type NftRule } from './kernel-view.js';
 import { definitionOf } from './network-lookup.js';
+import { planDriftRepair } from './plan.js';
 import { tcDrift } from './tc-drift.js';
 import { runStep, newOpId, type OpScope } from './steps.js';
 
@@ -155,22 +156,16 @@ export const findDrift = async (env: EngineEnv, names?: readonly string[], opts:
 // Puts each drifted network's rules back (REPAIR through its machine) and logs the repair.
 export const repairDrift = async (env: EngineEnv, drift: readonly Drift[], run: (name: string) => Promise<unknown>): Promise<string[]> => {
   const repaired: string[] = [];
-  for (const name of [...new Set(drift.map((d) => d.network))]) {
-    const mine = drift.filter((d) => d.network === name);
-    const steps = mine.flatMap((d) => d.neighbours ?? []);
-    const setups = mine.filter((d) => d.setup !== undefined);
-    const rulesToo = mine.some((d) => d.missing.length > (d.neighbours?.length ?? 0) + (d.setup?.length ?? 0) || d.foreign.length > 0);
+  for (const { network, setups, rules, neighbours } of planDriftRepair(drift)) {
     // The set-up first: the rules hang from it (a repair of the rules alone trusts it is there).
-    for (const d of setups) {
-      if (d.backend === 'iptables' || d.backend === 'nftables') await repairAside(env, name, (scope) => repairPrivateSetup(scope, d.backend as 'iptables' | 'nftables'));
-    }
+    for (const backend of setups) await repairAside(env, network, (scope) => repairPrivateSetup(scope, backend));
     // The rules first, then the neighbour: a firewalld reload takes both, and a bridge back in its
     // zone before its masquerade is back lets guests' traffic out unmasqueraded (and conntrack then
     // keeps those flows unmasqueraded).
-    if (rulesToo) await run(name);
-    if (steps.length > 0) await repairAside(env, name, (scope) => retakeSteps(scope, name, steps));
-    await env.journal.write({ type: 'drift.repaired', network: name, data: {} });
-    repaired.push(name);
+    if (rules) await run(network);
+    if (neighbours.length > 0) await repairAside(env, network, (scope) => retakeSteps(scope, network, neighbours));
+    await env.journal.write({ type: 'drift.repaired', network, data: {} });
+    repaired.push(network);
   }
   return repaired;
 };

@@ -1,11 +1,11 @@
-import { buildRules, isIndexedCommand, removalOfRules, type Backend } from '../firewall/index.js';
-import type { NetworkStatus } from '../../state/index.js';
+import { buildRules, isIndexedCommand, removalOfRules } from '../firewall/index.js';
 import type { EngineEnv } from './env.js';
 import { removeCommands } from './firewall-driver.js';
 import { bridgeExists, deleteBridge } from './host-driver.js';
 import { commandMentions, deleteByHandle, unrecordedNftRules } from './kernel-view.js';
 import { removeIntegration, rollbackIntegrationIntents } from './neighbours.js';
 import { definitionOf, networkStatus } from './network-lookup.js';
+import { stateAfterRollback } from './plan.js';
 import type { OpScope } from './steps.js';
 import { errorMessage } from '../errors.js';
 
@@ -47,9 +47,10 @@ export const rollbackInFlight = async (env: EngineEnv, name: string, reason: unk
   if (inFlight.kind === 'start' && Object.keys(st.removals).length === 0 && (madeBridge || st.bridgeCreated)) {
     if (await bridgeExists(scope, st.bridge)) await deleteBridge(scope, name, st.bridge);
   }
-  const left = Object.keys(networkStatus(env.journal.store, name).removals) as Backend[];
+  // Recovery changes no recorded removal: the network ends on exactly those it had.
+  const left = Object.keys(st.removals);
   // A start undone or a stop finished: the network's neighbour integration goes too.
-  const ends = left.length > 0 || (st.state === 'active' && def.forward.mode === 'open') ? 'active' : 'stopped';
+  const ends = stateAfterRollback(st);
   if (ends === 'stopped' && (inFlight.kind === 'start' || inFlight.kind === 'stop')) await removeIntegration(scope, name, 'rollback');
   // A stop that removed every rule but died before the bridge went: finish it (a stop does not
   // roll back; the rules are gone and the recorded state says so).
@@ -61,13 +62,8 @@ export const rollbackInFlight = async (env: EngineEnv, name: string, reason: unk
     data: { reason: reason === null || reason === undefined ? 'interrupted' : errorMessage(reason) },
   });
   // Leave the machine's recorded state where the log now stands.
-  const to = left.length > 0 || (st.state === 'active' && def.forward.mode === 'open') ? 'active' : 'stopped';
-  if (opts.writeTransition === true && st.state !== to) {
-    await env.journal.write({ type: 'network.transition', network: name, op: inFlight.op, data: { from: st.state, to, event: 'RECOVER' } });
+  if (opts.writeTransition === true && st.state !== ends) {
+    await env.journal.write({ type: 'network.transition', network: name, op: inFlight.op, data: { from: st.state, to: ends, event: 'RECOVER' } });
   }
   return 'rolled-back';
 };
-
-// Every network with an operation that never ended (the process died mid-way).
-export const interruptedNetworks = (env: EngineEnv): NetworkStatus[] =>
-  Object.values(env.journal.store.state().networks).filter((n) => n.inFlight !== null || !['stopped', 'active', 'failed'].includes(n.state));
