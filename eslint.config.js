@@ -10,4 +10,16 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
   },
+  {
+    // A network's recorded state changes in one place: src/engine/transitions.ts writes every
+    // network.transition record.
+    files: ['src/**/*.ts', 'machines/**/*.ts'],
+    ignores: ['src/engine/transitions.ts'],
+    rules: {
+      'no-restricted-syntax': ['error', {
+        selector: "Property[key.name='type'][value.value='network.transition']",
+        message: 'network.transition records are written only by recordTransition (src/engine/transitions.ts)',
+      }],
+    },
+  },
 );

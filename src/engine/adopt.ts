@@ -18,6 +18,7 @@ import { legacyRemoval, type IptablesVariant } from './adopt-legacy.js';
 import { EngineError } from './errors.js';
 import { assertBridgeFree } from './network-lookup.js';
 import { newOpId, runStep, type OpScope } from './steps.js';
+import { recordTransition } from './transitions.js';
 
 export interface Adopted {
   def: NetworkDef;
@@ -74,7 +75,7 @@ export const adoptFromLibvirt = async (env: EngineEnv, file: string): Promise<Ad
   // The bridge is libvirt's creation; adopting the network makes it vnetfw's to delete on stop.
   if (bridgeExisted) journal.note({ type: 'bridge.created', network: def.name, op, data: { bridge: def.bridge.name } });
   journal.note({ type: 'removal.recorded', network: def.name, op, data: { removal: found.removal } });
-  journal.note({ type: 'network.transition', network: def.name, op, data: { from: 'stopped', to: 'active', event: 'ADOPT' } });
+  recordTransition(journal, { network: def.name, op, from: 'stopped', to: 'active', event: 'ADOPT' });
   await env.journal.write({ type: 'operation.committed', network: def.name, op, data: { backend: found.removal.backend } });
   return { def, removal: found.removal, bridgeExisted, source, missing: found.missing, ...(found.variant === undefined ? {} : { variant: found.variant }) };
 };

@@ -10,6 +10,7 @@ import { installedBackend, networkActors, type ActorDeps } from './network-actor
 import { networkStatus } from './network-lookup.js';
 import { createOpBatches } from './op-batches.js';
 import { openOp, type OpExtra, type OpKind } from './open-operation.js';
+import { recordTransition } from './transitions.js';
 import { errorMessage } from '../errors.js';
 
 interface Settled { state: SettledState; context: NetworkContext }
@@ -69,9 +70,7 @@ export const runNetworkOps = async (env: EngineEnv, requests: ReadonlyArray<{ na
     const actor = restoreNetworkActor(machine, settled);
     observeTransitions(actor, (from, to, ev) => {
       if (to === 'rolling-back') failures.set(name, actor.getSnapshot().context.lastError);
-      // xstate names completion events after its internals; the log says what happened instead.
-      const event = ev.startsWith('xstate.done.') ? 'DONE' : ev.startsWith('xstate.error.') ? 'FAILED' : ev;
-      env.journal.note({ type: 'network.transition', network: name, op: scope.op, data: { from, to, event } });
+      recordTransition(env.journal, { network: name, op: scope.op, from, to, event: ev });
       env.onProgress?.(name, to);
     });
     actor.subscribe({ error: () => undefined });

@@ -7,6 +7,7 @@ import { removeMany } from './network-work.js';
 import { openScope } from './open-operation.js';
 import { planRecovery, planReconcile, type PlannedOp } from './plan.js';
 import { rollbackInFlight } from './recovery.js';
+import { recordTransition } from './transitions.js';
 import { networkStatus } from './network-lookup.js';
 import { checkAndRepair } from './repair.js';
 import { runNetworkOps } from './machine-driver.js';
@@ -77,7 +78,8 @@ export const reconcile = async (env: EngineEnv, opts: { concurrency?: number } =
         if (p.changed) env.journal.note({ type: 'config.changed', data: { backend: p.backend, strategy: p.strategy, path: p.path } });
         break;
       case 'set-state':
-        await env.journal.write({ type: 'network.transition', network: p.network, data: { from: p.from, to: p.to, event: 'RECOVER' } });
+        recordTransition(env.journal, { network: p.network, from: p.from, to: p.to, event: 'RECOVER' });
+        await env.journal.flush();
         break;
       case 'event':
         events.push({ name: p.network, event: p.event });

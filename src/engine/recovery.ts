@@ -6,6 +6,7 @@ import { commandMentions, deleteByHandle, unrecordedNftRules } from './kernel-vi
 import { removeIntegration, rollbackIntegrationIntents } from './neighbours.js';
 import { definitionOf, networkStatus } from './network-lookup.js';
 import { stateAfterRollback } from './plan.js';
+import { recordTransition } from './transitions.js';
 import type { OpScope } from './steps.js';
 import { errorMessage } from '../errors.js';
 
@@ -63,7 +64,8 @@ export const rollbackInFlight = async (env: EngineEnv, name: string, reason: unk
   });
   // Leave the machine's recorded state where the log now stands.
   if (opts.writeTransition === true && st.state !== ends) {
-    await env.journal.write({ type: 'network.transition', network: name, op: inFlight.op, data: { from: st.state, to: ends, event: 'RECOVER' } });
+    recordTransition(env.journal, { network: name, op: inFlight.op, from: st.state, to: ends, event: 'RECOVER' });
+    await env.journal.flush();
   }
   return 'rolled-back';
 };
