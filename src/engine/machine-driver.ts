@@ -9,7 +9,8 @@ import { EngineError } from './errors.js';
 import { installedBackend, networkActors, type ActorDeps } from './network-actors.js';
 import { networkStatus } from './network-lookup.js';
 import { createOpBatches } from './op-batches.js';
-import { openOp, type OpExtra, type OpKind } from './open-operation.js';
+import { openOp } from './open-operation.js';
+import { operationOf } from './plan.js';
 import { recordTransition } from './transitions.js';
 import { errorMessage } from '../errors.js';
 
@@ -30,16 +31,6 @@ const settle = (env: EngineEnv, st: NetworkStatus): Settled => {
   return { state: settled.state, context: settled.context };
 };
 
-const kindOf = (ev: NetworkEvent): { kind: OpKind; extra: OpExtra } | null => {
-  switch (ev.type) {
-    case 'START': return { kind: 'start', extra: { to: ev.backend } };
-    case 'STOP': return { kind: 'stop', extra: {} };
-    case 'SWITCH': return { kind: 'switch', extra: { to: ev.to, strategy: ev.strategy } };
-    case 'REPAIR': return { kind: 'repair', extra: {} };
-    default: return null;
-  }
-};
-
 export interface OpResult { name: string; status?: NetworkStatus; error?: string }
 
 interface Item { name: string; event: NetworkEvent; before: NetworkStatus; settled: Settled }
@@ -58,9 +49,8 @@ export const runNetworkOps = async (env: EngineEnv, requests: ReadonlyArray<{ na
   });
   const acting = items.filter((i) => acceptsEvent(i.settled, i.event));
   const scope = await openOp(env, acting.flatMap((i) => {
-    const k = kindOf(i.event);
-    const from = installedBackend(i.before);
-    return k === null ? [] : [{ network: i.name, kind: k.kind, extra: { ...(k.kind === 'switch' && from !== null ? { from } : {}), ...k.extra } }];
+    const o = operationOf(i.event, installedBackend(i.before));
+    return o === null ? [] : [{ network: i.name, ...o }];
   }));
   const failures = new Map<string, unknown>();
   const deps: ActorDeps = { env, scope, batches: createOpBatches(env, scope, acting), failures };

@@ -3,6 +3,7 @@ import type { Backend, IntegrationStep } from '../firewall/index.js';
 import type { NetworkEvent, SwitchStrategy } from '../../machines/index.js';
 import type { NetworkStatus, OperationKind, ProjectionState } from '../../state/index.js';
 import type { Drift } from './drift.js';
+import type { OpExtra, OpKind } from './open-operation.js';
 
 // What reconcile does, decided in one place from the recorded state, what the kernel was seen to
 // hold and the configuration; nothing here reads or writes anything. The executors (reconcile.ts,
@@ -76,6 +77,18 @@ const converge = (st: NetworkStatus, desire: Desire | undefined, config: PlanCon
   if (have.length > 1) return [{ op: 'finish-switch', network, to }];
   if (desire === 'repair') return [{ op: 'event', network, event: { type: 'REPAIR' } }];
   return [];
+};
+
+// The operation a machine event opens, as `operation.started` records it (`from`: the backend a
+// switch leaves); RETRY and RESET open none.
+export const operationOf = (ev: NetworkEvent, installed: Backend | null): { kind: OpKind; extra: OpExtra } | null => {
+  switch (ev.type) {
+    case 'START': return { kind: 'start', extra: { to: ev.backend } };
+    case 'STOP': return { kind: 'stop', extra: {} };
+    case 'SWITCH': return { kind: 'switch', extra: { ...(installed === null ? {} : { from: installed }), to: ev.to, strategy: ev.strategy } };
+    case 'REPAIR': return { kind: 'repair', extra: {} };
+    default: return null;
+  }
 };
 
 // Each drifted network's repair, carried out in this order: the private set-up the rules hang from

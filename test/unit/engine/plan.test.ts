@@ -1,5 +1,6 @@
-import { describe, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Drift } from '../../../src/engine/drift.js';
+import { operationOf } from '../../../src/engine/plan.js';
 import type { IntegrationStep } from '../../../src/firewall/index.js';
 import {
   adopted, CONF_PATH, configRecorded, defined, given, started, startInterrupted, stopInterrupted, stopped, switchInterrupted, undefinedNet,
@@ -197,5 +198,19 @@ describe('plan: networks removed and adopted', () => {
       config('nftables', true),
       { op: 'event', network: 'a', event: { type: 'SWITCH', to: 'nftables', strategy: 'make-before-break' } },
     ]);
+  });
+});
+
+describe('plan: the operation each machine event opens', () => {
+  it('a switch names the backend it leaves; a start the one it installs; RETRY and RESET open none', () => {
+    expect(operationOf({ type: 'SWITCH', to: 'nftables', strategy: 'remove-first' }, 'iptables'))
+      .toEqual({ kind: 'switch', extra: { from: 'iptables', to: 'nftables', strategy: 'remove-first' } });
+    expect(operationOf({ type: 'SWITCH', to: 'nftables', strategy: 'make-before-break' }, null))
+      .toEqual({ kind: 'switch', extra: { to: 'nftables', strategy: 'make-before-break' } });
+    expect(operationOf({ type: 'START', backend: 'iptables' }, null)).toEqual({ kind: 'start', extra: { to: 'iptables' } });
+    expect(operationOf({ type: 'STOP' }, 'iptables')).toEqual({ kind: 'stop', extra: {} });
+    expect(operationOf({ type: 'REPAIR' }, 'nftables')).toEqual({ kind: 'repair', extra: {} });
+    expect(operationOf({ type: 'RETRY' }, 'nftables')).toBeNull();
+    expect(operationOf({ type: 'RESET' }, null)).toBeNull();
   });
 });
