@@ -8,10 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  canon, casesDir, cliBuilt, cliPath, dumpAll, IP, inNs, libvirtCommands, logRecords, mentions, must, nsDelAll, nsNew, reference, replay, run, statusOf,
-  vnet, vnetRO, writeConf, type Backend, type Reference,
-} from '../fixtures/oracle/kernel.js';
-import { netnsSkipReason } from './helpers/index.js';
+  canon, casesDir, cliBuilt, cliPath, dumpAll, inNs, IP, libvirtCommands, logRecords, mentions, must, netnsSkipReason, nsDelAll, nsNew,
+  reference, replay, run, statusOf, vnet, vnetRO, writeConf, type Backend, type Reference,
+} from '../support/index.js';
 
 const skip = netnsSkipReason ?? (cliBuilt ? undefined : 'dist/ is not built (npm test builds it)');
 const xmlEscape = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');

@@ -5,8 +5,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { canUseNetns, delAllNs, netnsSkipReason, newNs } from './helpers/index.js';
-import { cliBuilt, logRecords, makeSandbox, repoRoot, vnetfw, xmlFacts, type Sandbox } from '../fixtures/shims/shims.js';
+import {
+  canUseNetns, cliBuilt, logRecords, makeSandbox, netnsSkipReason, nsDelAll, nsNew, repoRoot, vnetfw, xmlFacts, type Sandbox,
+} from '../support/index.js';
 
 const casesDir = join(repoRoot, 'test', 'fixtures', 'cases');
 const skip = !canUseNetns || !cliBuilt;
@@ -14,22 +15,22 @@ const why = netnsSkipReason ?? (cliBuilt ? '' : 'dist/ not built: run npm run bu
 
 describe.skipIf(skip)(`audit trail vs recording wrappers on a real kernel${skip ? ` (skipped: ${why})` : ''}`, () => {
   let sb: Sandbox | undefined;
-  afterEach(() => { sb?.cleanup(); sb = undefined; delAllNs(); });
+  afterEach(async () => { sb?.cleanup(); sb = undefined; await nsDelAll(); });
 
   for (const backend of ['nftables', 'iptables'] as const) {
     for (const fixture of ['nat-ipv6', 'route-default']) {
-      it(`${fixture} (${backend}): define, start, stop: every program run is in the log, intent first`, () => {
+      it(`${fixture} (${backend}): define, start, stop: every program run is in the log, intent first`, async () => {
         const s = (sb = makeSandbox('audit'));
-        const ns = newNs('audit');
+        const ns = await nsNew('audit');
         const xml = join(casesDir, `${fixture}.xml`);
         const facts = xmlFacts(readFileSync(xml, 'utf8'));
         if (facts.forwardDev !== undefined) throw new Error('fixture with forward dev not expected here');
         for (const args of [['define', xml], ['start', 'default'], ['stop', 'default']]) {
-          const r = vnetfw(ns, s, args, { backend, shims: true });
+          const r = await vnetfw(ns, s, args, { backend, shims: true });
           expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
         }
         const calls = s.calls();
-        const log = logRecords(s);
+        const log = await logRecords(s.stateDir);
         const intended = log.filter((r) => r.type === 'command.intended');
         const finished = log.filter((r) => r.type === 'command.finished');
 

@@ -18,11 +18,10 @@ import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { netnsSkipReason } from './helpers/index.js';
 import {
-  canon, casesDir, cliBuilt, cliPath, IP, limiter, makeCrashShims, mentions, must, nsDel, nsDelAll, nsNew, other, reference, run,
-  statusOf, vnet, vnetRO, writeConf, type Backend, type Crash, type Reference,
-} from '../fixtures/oracle/kernel.js';
+  canon, casesDir, cliBuilt, cliPath, IP, limiter, makeCrashShims, mentions, must, netnsSkipReason, nsDel, nsDelAll, nsNew, other,
+  reference, run, statusOf, vnet, vnetRO, writeConf, type Backend, type Crash, type Reference,
+} from '../support/index.js';
 
 const CASE = 'nat-default';
 const NET = 'default';
@@ -105,7 +104,7 @@ const runCase = (op: Op, at: number, when: 'before' | 'after'): Promise<Outcome>
       await must(vnet(ns, stateDir, confPre, ['start', NET]), `pre-start on ${op.pre}`);
     }
     const crash: Crash = { shimDir, counter: join(tmpRoot, `${id}.count`), at, when };
-    const r = await vnet(ns, stateDir, confOp, op.args, crash);
+    const r = await vnet(ns, stateDir, confOp, op.args, { crash });
     const calls = Number(readFileSync(crash.counter, 'utf8').trim());
     const callLog = readFileSync(`${crash.counter}.log`, 'utf8');
     const rec = await vnet(ns, stateDir, confOp, ['reconcile']);

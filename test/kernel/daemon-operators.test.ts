@@ -11,10 +11,9 @@ import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  casesDir, cliBuilt, cliPath, field, inNs, logRecords, nsDelAll, nsNew, sleep, vnet, vnetRO, writeConf, type LogRec,
-} from '../fixtures/oracle/kernel.js';
+  casesDir, cliBuilt, cliPath, field, inNs, logRecords, netnsSkipReason, nsDelAll, nsNew, sleep, vnet, vnetRO, waitForValue, writeConf, type LogRec,
+} from '../support/index.js';
 import { parseExposition, seriesSum, seriesValue, type Exposition } from '../support/prom-text.js';
-import { netnsSkipReason } from './helpers/index.js';
 
 const hasNotify = spawn('systemd-notify', ['--version'], { stdio: 'ignore' });
 const notifyMissing = await new Promise<boolean>((r) => { hasNotify.on('error', () => r(true)); hasNotify.on('exit', () => r(false)); });
@@ -30,15 +29,7 @@ const FAMILIES = [
   'vnetfw_doctor_findings', 'vnetfw_doctor_last_run_timestamp_seconds',
 ];
 
-const until = async <T>(what: string, ms: number, probe: () => Promise<T | undefined> | T | undefined): Promise<T> => {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-};
+const until = <T>(what: string, ms: number, probe: () => Promise<T | undefined> | T | undefined): Promise<T> => waitForValue(probe, ms, what);
 
 // The metrics count records after `base` up to the seq they say they have read: so does this.
 const checkAgainstLog = (e: Exposition, recs: readonly LogRec[], base: number): void => {

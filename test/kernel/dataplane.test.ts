@@ -12,30 +12,30 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { netnsSkipReason } from './helpers/index.js';
-import { attachGuest, connect, connectEventually, dataplaneUp, netXml, startServer, type Server } from './helpers/dataplane.js';
-import { cliBuilt, inNs, IP, must, run, vnet, writeConf } from '../fixtures/oracle/kernel.js';
+import {
+  attachGuest, cliBuilt, connect, connectEventually, dataplaneUp, inNs, must, netnsSkipReason, netXml, nsDelAll, startServer, uniqueTag, vnet,
+  writeConf, type Server,
+} from '../support/index.js';
 
 const skipReason = netnsSkipReason ?? (cliBuilt ? undefined : 'dist/ is not built (run `npm run build`)');
 const canRun = skipReason === undefined;
 
 describe.skipIf(!canRun)(`dataplane semantics per layout${canRun ? '' : ` (skipped: ${skipReason ?? ''})`}`, () => {
   const tmp = canRun ? mkdtempSync(join(tmpdir(), 'vnetfw-dataplane-')) : '';
-  const made: string[] = [];
   afterAll(async () => {
-    for (const ns of made) await run([IP, 'netns', 'del', ns]);
+    await nsDelAll();
     if (tmp !== '') rmSync(tmp, { recursive: true, force: true });
   });
 
   it.each(['libvirt', 'indexed'] as const)('%s layout: masquerade, replies, rejects, isolation, routing, port range, forward dev, IPv6', async (layout) => {
-    const p = `vdp${layout[0] ?? ''}${process.pid % 10000}`;
+    const p = uniqueTag(`vdp${layout[0] ?? ''}`);
     const d = await dataplaneUp(p, [
       { name: 'a1', v4: '192.168.122.10/24', gw4: '192.168.122.1', v6: '2001:db8:ca2:2::10/64', gw6: '2001:db8:ca2:2::1' },
       { name: 'a2', v4: '192.168.122.11/24', gw4: '192.168.122.1' },
       { name: 'b', v4: '192.168.100.10/24', gw4: '192.168.100.1' },
       { name: 'c', v4: '192.168.150.10/24', gw4: '192.168.150.1' },
       { name: 'r', v4: '192.168.160.10/24', gw4: '192.168.160.1' },
-    ], made);
+    ]);
     const dir = join(tmp, layout);
     const stateDir = join(dir, 'state');
     const conf = join(tmp, `${layout}.conf`);

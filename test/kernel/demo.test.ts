@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { Measurements } from '../../src/demo/index.js';
-import { netnsSkipReason } from './helpers/index.js';
+import { netnsSkipReason, waitFor } from '../support/index.js';
 
 const BIN = fileURLToPath(new URL('../../bin/vnetfw.js', import.meta.url));
 const demoNetns = (): string[] => spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout
@@ -41,13 +41,13 @@ describe('vnetfw demo', () => {
     const child = spawn(process.execPath, [BIN, 'demo'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
-    // Interrupt in the middle of step 1 (the namespaces exist by then).
-    await new Promise<void>((resolve) => { const t = setInterval(() => { if (out.includes('1. ')) { clearInterval(t); resolve(); } }, 20); });
-    await new Promise((r) => setTimeout(r, 500));
+    // Interrupt in the middle of step 1, once its namespaces exist.
+    const mine = (): string[] => demoNetns().filter((n) => n.includes(`-${String(child.pid)}-`));
+    await waitFor(() => out.includes('1. ') && mine().length > 0, 60_000, "the demo's step 1 and its namespaces", 20);
     child.kill('SIGINT');
     const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
     expect(code).toBe(130);
     expect(out).toContain('interrupted: removing');
-    expect(demoNetns().filter((n) => n.includes(`-${String(child.pid)}-`))).toEqual([]);
+    expect(mine()).toEqual([]);
   });
 });

@@ -10,11 +10,10 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { netnsSkipReason } from './helpers/index.js';
 import {
-  casesDir, cliBuilt, inNs, must, nsDelAll, repoRoot, run, topoAttach, topoUp, vnet, waitFor, writeConf, type Topo,
-} from '../fixtures/oracle/kernel.js';
-import { startFirewalld, type Firewalld } from './helpers/firewalld.js';
+  casesDir, cliBuilt, inNs, must, netnsSkipReason, nsDelAll, repoRoot, run, startFirewalld, topoAttach, topoUp, vnet, waitFor, writeConf,
+  type Firewalld, type Topo,
+} from '../support/index.js';
 
 const skipReason = netnsSkipReason ?? (cliBuilt ? undefined : 'dist/ is not built (run `npm run build`)');
 const canRun = skipReason === undefined;

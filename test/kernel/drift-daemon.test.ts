@@ -9,10 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  BACKENDS, canon, casesDir, cliBuilt, cliPath, field, inNs, logRecords, mentions, nsDelAll, nsNew, reference, sleep, statusOf,
-  vnet, vnetRO, writeConf, type Backend, type Reference,
-} from '../fixtures/oracle/kernel.js';
-import { netnsSkipReason } from './helpers/index.js';
+  BACKENDS, canon, casesDir, cliBuilt, cliPath, field, inNs, logRecords, mentions, netnsSkipReason, nsDelAll, nsNew, reference, waitFor,
+  statusOf, vnet, vnetRO, writeConf, type Backend, type Reference,
+} from '../support/index.js';
 
 const skip = netnsSkipReason ?? (cliBuilt ? undefined : 'dist/ is not built (npm test builds it)');
 const xml = join(casesDir, 'nat-default.xml');
@@ -23,14 +22,7 @@ const FLUSH: Record<Backend, string[]> = {
 
 // Polls `cond` until it holds; returns how long that took, or throws after `ms`. Ruleset dumps
 // (several processes each) are polled less often than strings, not to slow down what they wait for.
-const within = async (ms: number, what: string, cond: () => Promise<boolean> | boolean, everyMs = 50): Promise<number> => {
-  const t0 = Date.now();
-  for (;;) {
-    if (await cond()) return Date.now() - t0;
-    if (Date.now() - t0 > ms) throw new Error(`not within ${ms} ms: ${what}`);
-    await sleep(everyMs);
-  }
-};
+const within = (ms: number, what: string, cond: () => Promise<boolean> | boolean, everyMs = 50): Promise<number> => waitFor(cond, ms, what, everyMs);
 
 // The log as written (flat JSONL records), read straight from its files: polling it costs
 // milliseconds, so the test can act right after a record appears.
@@ -80,7 +72,7 @@ describe.skipIf(skip !== undefined)(`drift and the daemon${skip === undefined ? 
       const logged = (await logRecords(st)).filter((r) => r.type === 'drift.found');
       expect(logged).toHaveLength(1);
       expect(logged[0]?.network).toBe('default');
-      expect(field(logged[0] ?? { seq: 0, time: '', type: '' }, 'missing')).toHaveLength(2);
+      expect(field(logged[0] ?? { seq: 0, time: '', type: '', data: {} }, 'missing')).toHaveLength(2);
 
       const repaired = await vnet(ns, st, conf, ['verify', '--repair']);
       expect(repaired.code).toBe(0);

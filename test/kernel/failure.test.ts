@@ -6,22 +6,21 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { canonDump, canUseNetns, delAllNs, inNs, netnsSkipReason, newNs } from './helpers/index.js';
 import {
-  cliBuilt, logRecords, makeSandbox, mentionsOf, repoRoot, statusJson, vnetfw, vnetfwAsync, xmlFacts,
-  type Injection, type Sandbox,
-} from '../fixtures/shims/shims.js';
+  canon, canUseNetns, cliBuilt, pollUntil, inNs, logRecords, makeSandbox, mentions, netnsSkipReason, nsDelAll, nsNew, repoRoot, statusJson, vnetfw,
+  vnetfwBg, xmlFacts, type Injection, type Sandbox,
+} from '../support/index.js';
 
 const casesDir = join(repoRoot, 'test', 'fixtures', 'cases');
 const skip = !canUseNetns || !cliBuilt;
 const why = netnsSkipReason ?? (cliBuilt ? '' : 'dist/ not built: run npm run build');
 
-const links = (ns: string): string => inNs(ns, ['ip', '-o', 'link', 'show']).stdout
+const links = async (ns: string): Promise<string> => (await inNs(ns, ['ip', '-o', 'link', 'show'])).stdout
   .split('\n').map((l) => l.replace(/^\d+:\s*/, '').replace(/\s.*$/, '')).filter((l) => l !== '').sort().join(' ');
-const bridgeExists = (ns: string, br: string): boolean => inNs(ns, ['ip', 'link', 'show', 'dev', br]).code === 0;
-const snapshot = (ns: string, sb: Sandbox): { rules: string; links: string; status: Record<string, unknown> } => {
-  const { lastError: _e, ...status } = statusJson(ns, sb, 'default');
-  return { rules: canonDump(ns), links: links(ns), status };
+const bridgeExists = async (ns: string, br: string): Promise<boolean> => (await inNs(ns, ['ip', 'link', 'show', 'dev', br])).code === 0;
+const snapshot = async (ns: string, sb: Sandbox): Promise<{ rules: string; links: string; status: Record<string, unknown> }> => {
+  const { lastError: _e, ...status } = await statusJson(ns, sb, 'default');
+  return { rules: await canon(ns), links: await links(ns), status };
 };
 
 interface Scenario { name: string; backend: 'iptables' | 'nftables'; fixture: string; fail: Injection }
@@ -42,26 +41,26 @@ const scenarios: Scenario[] = [
 
 describe.skipIf(skip)(`failures on a real kernel${skip ? ` (skipped: ${why})` : ''}`, () => {
   let sb: Sandbox | undefined;
-  afterEach(() => { sb?.cleanup(); sb = undefined; delAllNs(); });
+  afterEach(async () => { sb?.cleanup(); sb = undefined; await nsDelAll(); });
 
   for (const sc of scenarios) {
     for (const host of ['fresh host', 'private chains already set up'] as const) {
-      it(`start, ${sc.name} (${sc.backend}, ${sc.fixture}, ${host}): kernel and status as before, exit 1, one line`, () => {
+      it(`start, ${sc.name} (${sc.backend}, ${sc.fixture}, ${host}): kernel and status as before, exit 1, one line`, async () => {
         const s = (sb = makeSandbox('fail'));
-        const ns = newNs('fail');
+        const ns = await nsNew('fail');
         const xml = join(casesDir, `${sc.fixture}.xml`);
         const { bridge } = xmlFacts(readFileSync(xml, 'utf8'));
         const o = { backend: sc.backend } as const;
-        expect(vnetfw(ns, s, ['define', xml], o).code).toBe(0);
+        expect((await vnetfw(ns, s, ['define', xml], o)).code).toBe(0);
         if (host !== 'fresh host') {
           // A start/stop cycle leaves libvirt's private chains/tables, as a long-running host has.
-          expect(vnetfw(ns, s, ['start', 'default'], o).code).toBe(0);
-          expect(vnetfw(ns, s, ['stop', 'default'], o).code).toBe(0);
+          expect((await vnetfw(ns, s, ['start', 'default'], o)).code).toBe(0);
+          expect((await vnetfw(ns, s, ['stop', 'default'], o)).code).toBe(0);
         }
-        const before = snapshot(ns, s);
+        const before = await snapshot(ns, s);
         expect(before.status).toMatchObject({ state: 'stopped', inFlight: null });
 
-        const r = vnetfw(ns, s, ['start', 'default'], { ...o, fail: [sc.fail] });
+        const r = await vnetfw(ns, s, ['start', 'default'], { ...o, fail: [sc.fail] });
         expect(s.calls().some((c) => c.action === sc.fail.mode), 'the failure was injected').toBe(true);
         expect(r.code).toBe(1);
         const errLines = r.stderr.trim().split('\n');
@@ -69,17 +68,17 @@ describe.skipIf(skip)(`failures on a real kernel${skip ? ` (skipped: ${why})` : 
         expect(errLines[0]).toMatch(/^vnetfw: default: /);
         expect(r.stderr).not.toMatch(/\n\s+at /);
 
-        const after = snapshot(ns, s);
+        const after = await snapshot(ns, s);
         expect(after.rules).toBe(before.rules);
         expect(after.links).toBe(before.links);
-        expect(bridgeExists(ns, bridge)).toBe(false);
+        expect(await bridgeExists(ns, bridge)).toBe(false);
         expect(after.status).toEqual(before.status);
-        const log = logRecords(s);
+        const log = await logRecords(s.stateDir);
         expect(log.some((x) => x.type === 'operation.rolled-back')).toBe(true);
 
         // And the network still starts cleanly afterwards.
-        expect(vnetfw(ns, s, ['start', 'default'], o).code).toBe(0);
-        expect(statusJson(ns, s, 'default')).toMatchObject({ state: 'active', backend: sc.backend });
+        expect((await vnetfw(ns, s, ['start', 'default'], o)).code).toBe(0);
+        expect(await statusJson(ns, s, 'default')).toMatchObject({ state: 'active', backend: sc.backend });
       });
     }
   }
@@ -89,45 +88,44 @@ describe.skipIf(skip)(`failures on a real kernel${skip ? ` (skipped: ${why})` : 
     ['iptables', { prog: 'iptables-restore', at: 1, mode: 'kill' }],
     ['nftables', { prog: 'nft', at: 1, mode: 'exit1' }],
   ] as const) {
-    it(`stop completes when a removal program fails (${backend}, ${fail.prog} ${fail.mode}), as libvirt ignores removal errors`, () => {
+    it(`stop completes when a removal program fails (${backend}, ${fail.prog} ${fail.mode}), as libvirt ignores removal errors`, async () => {
       const s = (sb = makeSandbox('stopfail'));
-      const ns = newNs('stopfail');
+      const ns = await nsNew('stopfail');
       const xml = join(casesDir, 'nat-ipv6.xml');
       const facts = xmlFacts(readFileSync(xml, 'utf8'));
-      expect(vnetfw(ns, s, ['define', xml], { backend }).code).toBe(0);
-      expect(vnetfw(ns, s, ['start', 'default'], { backend }).code).toBe(0);
-      const r = vnetfw(ns, s, ['stop', 'default'], { backend, fail: [fail] });
+      expect((await vnetfw(ns, s, ['define', xml], { backend })).code).toBe(0);
+      expect((await vnetfw(ns, s, ['start', 'default'], { backend })).code).toBe(0);
+      const r = await vnetfw(ns, s, ['stop', 'default'], { backend, fail: [fail] });
       expect(s.calls().some((c) => c.action === fail.mode), 'the failure was injected').toBe(true);
       expect(r.code, r.stderr).toBe(0);
-      expect(mentionsOf(canonDump(ns), facts.bridge, facts.addresses)).toEqual([]);
-      expect(bridgeExists(ns, facts.bridge)).toBe(false);
-      expect(statusJson(ns, s, 'default')).toMatchObject({ state: 'stopped', inFlight: null });
+      expect(mentions(await canon(ns), facts.bridge, facts.addresses)).toEqual([]);
+      expect(await bridgeExists(ns, facts.bridge)).toBe(false);
+      expect(await statusJson(ns, s, 'default')).toMatchObject({ state: 'stopped', inFlight: null });
     });
   }
 
   it('a second writer gets a one-line error naming the lock holder, exit 1, and runs nothing', async () => {
     const s = (sb = makeSandbox('lock'));
-    const ns = newNs('lock');
+    const ns = await nsNew('lock');
     const xml = join(casesDir, 'nat-default.xml');
-    expect(vnetfw(ns, s, ['define', xml], { backend: 'nftables' }).code).toBe(0);
+    expect((await vnetfw(ns, s, ['define', xml], { backend: 'nftables' })).code).toBe(0);
     // The first start sleeps 3 s in its first `ip` call, holding the writer lock.
-    const first = vnetfwAsync(ns, s, ['start', 'default'], { backend: 'nftables', fail: [{ prog: 'ip', at: 1, mode: 'sleep3' }] });
-    const deadline = Date.now() + 10_000;
-    while (!s.calls().some((c) => c.action === 'sleep3') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    const first = vnetfwBg(ns, s, ['start', 'default'], { backend: 'nftables', fail: [{ prog: 'ip', at: 1, mode: 'sleep3' }] });
+    await pollUntil(() => s.calls(), (calls) => calls.some((c) => c.action === 'sleep3'), 10_000);
     expect(s.calls().map((c) => c.action)).toEqual(['sleep3']);
-    const second = vnetfw(ns, s, ['start', 'default'], { backend: 'nftables', shims: true, env: { VNETFW_LOCK_TIMEOUT: '0' } });
+    const second = await vnetfw(ns, s, ['start', 'default'], { backend: 'nftables', shims: true, env: { VNETFW_LOCK_TIMEOUT: '0' } });
     const firstDone = await first.done;
     expect(second.code).toBe(1);
     const lines = second.stderr.trim().split('\n');
     expect(lines, second.stderr).toHaveLength(1);
     expect(lines[0]).toMatch(/in use by another vnetfw process \(pid \d+\)/);
-    expect(lines[0]).toContain(`pid ${first.child.pid}`);
+    expect(lines[0]).toContain(`pid ${first.pid}`);
     expect(lines[0]).toContain(s.stateDir);
     // Only the first process ran programs: each call's intent is one the first process logged.
     expect(firstDone.code, firstDone.stderr).toBe(0);
-    const ops = new Set(logRecords(s).filter((x) => x.type === 'operation.started').map((x) => x.op));
+    const ops = new Set((await logRecords(s.stateDir)).filter((x) => x.type === 'operation.started').map((x) => x.op));
     expect(ops.size).toBe(1);
-    expect(statusJson(ns, s, 'default')).toMatchObject({ state: 'active' });
+    expect(await statusJson(ns, s, 'default')).toMatchObject({ state: 'active' });
   });
 
   describe('bad definitions are refused before anything runs', () => {
@@ -139,26 +137,26 @@ describe.skipIf(skip)(`failures on a real kernel${skip ? ` (skipped: ${why})` : 
       ['DOCTYPE', () => `<!DOCTYPE network [<!ENTITY x "virbr0">]>\n${good()}`, /DOCTYPE/],
     ];
     for (const [what, text, msg] of bad) {
-      it(`${what}: define exits 2 with one line naming the file, no program ran, nothing logged`, () => {
+      it(`${what}: define exits 2 with one line naming the file, no program ran, nothing logged`, async () => {
         const s = (sb = makeSandbox('baddef'));
-        const ns = newNs('baddef');
-        const before = canonDump(ns);
+        const ns = await nsNew('baddef');
+        const before = await canon(ns);
         const file = join(s.dir, 'bad.xml');
         writeFileSync(file, text());
-        const r = vnetfw(ns, s, ['define', file], { backend: 'nftables', shims: true });
+        const r = await vnetfw(ns, s, ['define', file], { backend: 'nftables', shims: true });
         expect(r.code).toBe(2);
         const lines = r.stderr.trim().split('\n');
         expect(lines, r.stderr).toHaveLength(1);
         expect(lines[0]).toContain(file);
         expect(lines[0]).toMatch(msg);
         expect(s.calls()).toEqual([]);
-        const log = existsSync(join(s.stateDir, 'log')) ? logRecords(s) : [];
+        const log = existsSync(join(s.stateDir, 'log')) ? await logRecords(s.stateDir) : [];
         expect(log.filter((x) => x.type === 'network.defined' || x.type.startsWith('command.'))).toEqual([]);
         // And `start` of it cannot happen: nothing is defined.
-        const st = vnetfw(ns, s, ['start', 'default'], { backend: 'nftables', shims: true });
+        const st = await vnetfw(ns, s, ['start', 'default'], { backend: 'nftables', shims: true });
         expect(st.code).toBe(2);
         expect(s.calls()).toEqual([]);
-        expect(canonDump(ns)).toBe(before);
+        expect(await canon(ns)).toBe(before);
       });
     }
   });

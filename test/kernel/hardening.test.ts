@@ -6,10 +6,11 @@ import { chownSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, s
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { netnsSkipReason } from './helpers/index.js';
+import {
+  casesDir, cliBuilt, cliPath, dumpAll, inNs, IP, must, netnsSkipReason, nsDelAll, nsNew, run, vnet, writeConf, type Res,
+} from '../support/index.js';
 import { canonicalJson, listSnapshots, openStore, sha256Hex } from '../../state/index.js';
 import { snapshotFile } from '../../state/snapshot.js';
-import { casesDir, cliBuilt, cliPath, dumpAll, inNs, IP, must, nsDelAll, nsNew, run, vnet, writeConf, type Res } from '../fixtures/oracle/kernel.js';
 
 const skip = netnsSkipReason ?? (cliBuilt ? undefined : 'dist/ is not built (npm test builds it)');
 

@@ -9,22 +9,16 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { netnsSkipReason } from './helpers/index.js';
 import {
-  bg, casesDir, cliBuilt, inNs, IP, must, nsDelAll, oracleDir, run, sleep, statusOf, topoAttach, topoUp, vnet, writeConf, type Backend,
-} from '../fixtures/oracle/kernel.js';
+  bg, casesDir, cliBuilt, inNs, IP, must, netnsSkipReason, nsDelAll, oracleDir, run, statusOf, topoAttach, topoUp, vnet, waitFor, writeConf,
+  type Backend,
+} from '../support/index.js';
 
 const skipReason = netnsSkipReason ?? (cliBuilt ? undefined : 'dist/ is not built (run `npm run build`)');
 const canRun = skipReason === undefined;
 const UDP = join(oracleDir, 'udp_count.py');
 
-const fileAppears = async (file: string, what: string, ms = 10_000): Promise<void> => {
-  const end = performance.now() + ms;
-  while (!existsSync(file)) {
-    if (performance.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-};
+const fileAppears = async (file: string, what: string, ms = 10_000): Promise<void> => { await waitFor(() => existsSync(file), ms, what, 20); };
 
 // The listener counts from when it is bound until told to stop; no window sized in advance.
 const startListener = (tmp: string, ns: string, tag: string) => {

@@ -12,12 +12,11 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { netnsSkipReason } from './helpers/index.js';
-import { libvirtdSkipReason, startLibvirtd, type Libvirtd } from './helpers/libvirtd.js';
 import {
-  bg, canon, casesDir, field, cliBuilt, cliPath, inNs, IP, limiter, logRecords, mentions, must, nsDel, nsDelAll, nsNew, oracleDir, reference, run, sleep, statusOf,
-  topoAttach, topoUp, vnet, waitFor, writeConf, type Backend, type Reference, type Topo,
-} from '../fixtures/oracle/kernel.js';
+  bg, canon, casesDir, cliBuilt, cliPath, field, inNs, IP, libvirtdSkipReason, limiter, logRecords, mentions, must, netnsSkipReason, nsDel,
+  nsDelAll, nsNew, oracleDir, reference, run, sleep, startLibvirtd, statusOf, topoAttach, topoUp, vnet, waitFor, writeConf, type Backend,
+  type Libvirtd, type Reference, type Topo,
+} from '../support/index.js';
 
 const skip = netnsSkipReason ?? libvirtdSkipReason ?? (cliBuilt ? undefined : 'dist/ is not built (npm test builds it)');
 const CASES = ['nat-default', 'nat-tftp', 'nat-no-dhcp', 'nat-ipv6', 'route-default', 'isolated'];

@@ -6,11 +6,9 @@ import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
-  addNetworkDevices, canonDump, canUseNetns, delAllNs, inNs, libvirtCommands, netnsSkipReason, newNs, replayCommands,
-} from './helpers/index.js';
-import {
-  cliBuilt, makeSandbox, mentionsOf, repoRoot, statusJson, vnetfw, xmlFacts, type Sandbox,
-} from '../fixtures/shims/shims.js';
+  addNetworkDevices, canon, canUseNetns, cliBuilt, inNs, libvirtCommands, makeSandbox, mentions, netnsSkipReason, nsDelAll, nsNew,
+  replayCommands, repoRoot, statusJson, vnetfw, xmlFacts, type Sandbox,
+} from '../support/index.js';
 
 const casesDir = join(repoRoot, 'test', 'fixtures', 'cases');
 const cases = readdirSync(casesDir).filter((f) => f.endsWith('.xml')).map((f) => f.slice(0, -4));
@@ -21,67 +19,67 @@ const why = netnsSkipReason ?? (cliBuilt ? '' : 'dist/ not built: run npm run bu
 const fixture = (name: string): string => readFileSync(join(casesDir, name), 'utf8');
 
 // libvirt's expected ruleset: base + each case's commands replayed in a fresh namespace.
-const referenceDump = (backend: string, bridges: string[], forwardDev: string | undefined, caseCmds: string[]): string => {
-  const ns = newNs('ref');
-  for (const br of bridges) addNetworkDevices(ns, br);
-  if (forwardDev !== undefined) inNs(ns, ['ip', 'link', 'add', forwardDev, 'type', 'veth', 'peer', 'name', `${forwardDev.slice(0, 10)}-peer`]);
-  replayCommands(ns, libvirtCommands(fixture(`base.${backend}`)));
-  for (const text of caseCmds) replayCommands(ns, libvirtCommands(text));
-  return canonDump(ns);
+const referenceDump = async (backend: string, bridges: string[], forwardDev: string | undefined, caseCmds: string[]): Promise<string> => {
+  const ns = await nsNew('ref');
+  for (const br of bridges) await addNetworkDevices(ns, br);
+  if (forwardDev !== undefined) await inNs(ns, ['ip', 'link', 'add', forwardDev, 'type', 'veth', 'peer', 'name', `${forwardDev.slice(0, 10)}-peer`]);
+  await replayCommands(ns, libvirtCommands(fixture(`base.${backend}`)));
+  for (const text of caseCmds) await replayCommands(ns, libvirtCommands(text));
+  return canon(ns);
 };
 
-const bridgeExists = (ns: string, br: string): boolean => inNs(ns, ['ip', 'link', 'show', 'dev', br]).code === 0;
-const listJson = (ns: string, sb: Sandbox): Array<Record<string, unknown>> => {
-  const r = vnetfw(ns, sb, ['--json', 'list']);
+const bridgeExists = async (ns: string, br: string): Promise<boolean> => (await inNs(ns, ['ip', 'link', 'show', 'dev', br])).code === 0;
+const listJson = async (ns: string, sb: Sandbox): Promise<Array<Record<string, unknown>>> => {
+  const r = await vnetfw(ns, sb, ['--json', 'list']);
   expect(r.code, r.stderr).toBe(0);
   return r.stdout.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>);
 };
-const ok = (r: { code: number; stderr: string }, what: string): void => { expect(r.code, `${what}: ${r.stderr}`).toBe(0); };
+const ok = (r: { code: number | null; stderr: string }, what: string): void => { expect(r.code, `${what}: ${r.stderr}`).toBe(0); };
 
 describe.skipIf(skip)(`network lifecycle with the CLI on a real kernel${skip ? ` (skipped: ${why})` : ''}`, () => {
   let sb: Sandbox | undefined;
-  afterEach(() => { sb?.cleanup(); sb = undefined; delAllNs(); });
-  afterAll(() => delAllNs());
+  afterEach(async () => { sb?.cleanup(); sb = undefined; await nsDelAll(); });
+  afterAll(() => nsDelAll());
 
   for (const c of cases) {
     for (const backend of BACKENDS) {
-      it(`${c} (${backend}): define, start = libvirt's ruleset, status, list, stop leaves nothing, undefine`, () => {
+      it(`${c} (${backend}): define, start = libvirt's ruleset, status, list, stop leaves nothing, undefine`, async () => {
         const xmlFile = join(casesDir, `${c}.xml`);
         const facts = xmlFacts(fixture(`${c}.xml`));
-        const want = referenceDump(backend, [facts.bridge], facts.forwardDev, [fixture(`${c}-linux.${backend}`)]);
+        const want = await referenceDump(backend, [facts.bridge], facts.forwardDev, [fixture(`${c}-linux.${backend}`)]);
         expect(want).toContain(backend === 'nftables' ? 'libvirt_network' : 'LIBVIRT_FWX');
         // What base alone leaves: libvirt's private chains, which stay after a stop (as in libvirt).
-        const baseOnly = referenceDump(backend, [], undefined, []);
+        const baseOnly = await referenceDump(backend, [], undefined, []);
 
         const s = (sb = makeSandbox('life'));
-        const ns = newNs('vnet');
-        if (facts.forwardDev !== undefined) inNs(ns, ['ip', 'link', 'add', facts.forwardDev, 'type', 'veth', 'peer', 'name', `${facts.forwardDev.slice(0, 10)}-peer`]);
-        const pristine = canonDump(ns);
+        const ns = await nsNew('vnet');
+        if (facts.forwardDev !== undefined) await inNs(ns, ['ip', 'link', 'add', facts.forwardDev, 'type', 'veth', 'peer', 'name', `${facts.forwardDev.slice(0, 10)}-peer`]);
+        const pristine = await canon(ns);
 
-        const def = vnetfw(ns, s, ['define', xmlFile], { backend });
+        const def = await vnetfw(ns, s, ['define', xmlFile], { backend });
         ok(def, 'define');
         expect(def.stdout.trim()).toBe('default');
-        expect(canonDump(ns)).toBe(pristine);           // define runs nothing
-        expect(bridgeExists(ns, facts.bridge)).toBe(false);
-        expect(statusJson(ns, s, 'default')).toMatchObject({ name: 'default', state: 'stopped', bridge: facts.bridge });
+        expect(await canon(ns)).toBe(pristine);           // define runs nothing
+        expect(await bridgeExists(ns, facts.bridge)).toBe(false);
+        expect(await statusJson(ns, s, 'default')).toMatchObject({ name: 'default', state: 'stopped', bridge: facts.bridge });
 
-        ok(vnetfw(ns, s, ['start', 'default'], { backend }), 'start');
-        expect(canonDump(ns)).toBe(want);
-        expect(bridgeExists(ns, facts.bridge)).toBe(true);
-        expect(statusJson(ns, s, 'default')).toMatchObject({ name: 'default', state: 'active', backend, bridge: facts.bridge, inFlight: null });
-        expect(listJson(ns, s)).toEqual([expect.objectContaining({ name: 'default', state: 'active', backend, bridge: facts.bridge })]);
+        ok(await vnetfw(ns, s, ['start', 'default'], { backend }), 'start');
+        expect(await canon(ns)).toBe(want);
+        expect(await bridgeExists(ns, facts.bridge)).toBe(true);
+        expect(await statusJson(ns, s, 'default')).toMatchObject({ name: 'default', state: 'active', backend, bridge: facts.bridge, inFlight: null });
+        expect(await listJson(ns, s)).toEqual([expect.objectContaining({ name: 'default', state: 'active', backend, bridge: facts.bridge })]);
 
-        ok(vnetfw(ns, s, ['stop', 'default'], { backend }), 'stop');
-        const after = canonDump(ns);
-        expect(mentionsOf(after, facts.bridge, facts.addresses)).toEqual([]);
+        ok(await vnetfw(ns, s, ['stop', 'default'], { backend }), 'stop');
+        const after = await canon(ns);
+        expect(mentions(after, facts.bridge, facts.addresses)).toEqual([]);
         expect(after).toBe(baseOnly);
-        expect(bridgeExists(ns, facts.bridge)).toBe(false);
-        expect(statusJson(ns, s, 'default')).toMatchObject({ state: 'stopped', inFlight: null });
-        expect(listJson(ns, s)).toEqual([expect.objectContaining({ name: 'default', state: 'stopped' })]);
+        expect(await bridgeExists(ns, facts.bridge)).toBe(false);
+        expect(await statusJson(ns, s, 'default')).toMatchObject({ state: 'stopped', inFlight: null });
+        expect(await listJson(ns, s)).toEqual([expect.objectContaining({ name: 'default', state: 'stopped' })]);
 
-        ok(vnetfw(ns, s, ['undefine', 'default'], { backend }), 'undefine');
-        expect(listJson(ns, s)).toEqual([]);
-        const gone = vnetfw(ns, s, ['status', 'default']);
+        ok(await vnetfw(ns, s, ['undefine', 'default'], { backend }), 'undefine');
+        expect(await listJson(ns, s)).toEqual([]);
+        const gone = await vnetfw(ns, s, ['status', 'default']);
         expect(gone.code).toBe(2);
         expect(gone.stderr.trim().split('\n')).toHaveLength(1);
       });
@@ -104,30 +102,30 @@ describe.skipIf(skip)(`network lifecycle with the CLI on a real kernel${skip ? `
     afterAll(() => dir.cleanup());
 
     for (const backend of BACKENDS) {
-      it(`start a b / stop a b (${backend})`, () => {
+      it(`start a b / stop a b (${backend})`, async () => {
         const cmds = fixture(`nat-default-linux.${backend}`);
-        const want = referenceDump(backend, ['virbr0', 'virbr1'], undefined, [cmds, second(cmds)]);
-        const baseOnly = referenceDump(backend, [], undefined, []);
+        const want = await referenceDump(backend, ['virbr0', 'virbr1'], undefined, [cmds, second(cmds)]);
+        const baseOnly = await referenceDump(backend, [], undefined, []);
         const s = (sb = makeSandbox('two'));
-        const ns = newNs('two');
-        ok(vnetfw(ns, s, ['define', fileA], { backend }), 'define a');
-        ok(vnetfw(ns, s, ['define', fileB], { backend }), 'define b');
+        const ns = await nsNew('two');
+        ok(await vnetfw(ns, s, ['define', fileA], { backend }), 'define a');
+        ok(await vnetfw(ns, s, ['define', fileB], { backend }), 'define b');
 
-        ok(vnetfw(ns, s, ['start', 'a', 'b'], { backend }), 'start a b');
-        expect(canonDump(ns)).toBe(want);
+        ok(await vnetfw(ns, s, ['start', 'a', 'b'], { backend }), 'start a b');
+        expect(await canon(ns)).toBe(want);
         for (const [n, br] of [['a', 'virbr0'], ['b', 'virbr1']] as const) {
-          expect(statusJson(ns, s, n)).toMatchObject({ state: 'active', backend, bridge: br });
-          expect(bridgeExists(ns, br)).toBe(true);
+          expect(await statusJson(ns, s, n)).toMatchObject({ state: 'active', backend, bridge: br });
+          expect(await bridgeExists(ns, br)).toBe(true);
         }
-        expect(listJson(ns, s).map((o) => [o.name, o.state])).toEqual([['a', 'active'], ['b', 'active']]);
+        expect((await listJson(ns, s)).map((o) => [o.name, o.state])).toEqual([['a', 'active'], ['b', 'active']]);
 
-        ok(vnetfw(ns, s, ['stop', 'a', 'b'], { backend }), 'stop a b');
-        const after = canonDump(ns);
-        expect(mentionsOf(after, 'virbr0', ['192.168.122.1'])).toEqual([]);
-        expect(mentionsOf(after, 'virbr1', ['192.168.123.1'])).toEqual([]);
+        ok(await vnetfw(ns, s, ['stop', 'a', 'b'], { backend }), 'stop a b');
+        const after = await canon(ns);
+        expect(mentions(after, 'virbr0', ['192.168.122.1'])).toEqual([]);
+        expect(mentions(after, 'virbr1', ['192.168.123.1'])).toEqual([]);
         expect(after).toBe(baseOnly);
-        expect(bridgeExists(ns, 'virbr0') || bridgeExists(ns, 'virbr1')).toBe(false);
-        expect(listJson(ns, s).map((o) => [o.name, o.state])).toEqual([['a', 'stopped'], ['b', 'stopped']]);
+        expect(await bridgeExists(ns, 'virbr0') || await bridgeExists(ns, 'virbr1')).toBe(false);
+        expect((await listJson(ns, s)).map((o) => [o.name, o.state])).toEqual([['a', 'stopped'], ['b', 'stopped']]);
       });
     }
   });

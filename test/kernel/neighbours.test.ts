@@ -12,11 +12,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { netnsSkipReason } from './helpers/index.js';
 import {
-  bg, cliBuilt, cliPath, CRASH_PROGRAMS, inNs, makeCrashShims, must, nsDelAll, run, statusOf, topoAttach, topoUp, waitFor,
+  bg, cliBuilt, cliPath, CRASH_PROGRAMS, inNs, makeCrashShims, must, netnsSkipReason, nsDelAll, run, statusOf, topoAttach, topoUp, waitFor,
   type Backend, type Bg, type Res, type Topo,
-} from '../fixtures/oracle/kernel.js';
+} from '../support/index.js';
 import {
   dockerConfig, firewalldAvailable, firewalldConfig, firewalldDown, firewalldStart, firewalldStop, firewalldUp, fwCmd, layDocker,
   layNixos, neighboursDir, nixosConfig, type Firewalld, type NeighbourKind,

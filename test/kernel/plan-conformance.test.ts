@@ -11,8 +11,8 @@ import {
 } from '../../src/firewall/index.js';
 import { main } from '../../src/cli/main.js';
 import {
-  addNetworkDevices, canonDump, canUseNetns, delAllNs, inNs, libvirtCommands, netnsSkipReason, newNs, replayCommands, shInNs,
-} from './helpers/index.js';
+  addNetworkDevices, canon, canUseNetns, inNs, libvirtCommands, netnsSkipReason, nsDelAll, nsNew, replayCommands, shInNs,
+} from '../support/index.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const casesDir = `${root}test/fixtures/cases/`;
@@ -36,43 +36,43 @@ const plan = async (file: string, backend: Backend, batch: boolean): Promise<str
   return out;
 };
 
-const prepare = (tag: string, file: string): { ns: string; bridge: string } => {
+const prepare = async (tag: string, file: string): Promise<{ ns: string; bridge: string }> => {
   const def = parseNetworkXml(readFileSync(file, 'utf8'), file);
-  const ns = newNs(tag);
-  addNetworkDevices(ns, def.bridge.name, def.forward.dev);
+  const ns = await nsNew(tag);
+  await addNetworkDevices(ns, def.bridge.name, def.forward.dev);
   return { ns, bridge: def.bridge.name };
 };
 
 const applyPlanLines = async (ns: string, file: string, backend: Backend): Promise<void> => {
   for (const line of (await plan(file, backend, false)).split('\n').filter((l) => l !== '')) {
-    const r = shInNs(ns, line);
+    const r = await shInNs(ns, line);
     if (r.code !== 0) throw new Error(`${line}: ${r.stderr}`);
   }
 };
 
 const applyPlanBatch = async (ns: string, file: string, backend: Backend): Promise<void> => {
-  const r = inNs(ns, ['sh', '-e'], await plan(file, backend, true));
+  const r = await inNs(ns, ['sh', '-e'], { input: await plan(file, backend, true) });
   if (r.code !== 0) throw new Error(`batch: ${r.stderr}`);
 };
 
 describe.skipIf(!canUseNetns)(`plan conformance on a real kernel${canUseNetns ? '' : ` (skipped: ${reason})`}`, () => {
-  afterAll(() => delAllNs());
+  afterAll(() => nsDelAll());
 
   for (const c of cases) {
     for (const backend of BACKENDS) {
       it(`${c} (${backend}): plan lines and batches equal libvirt's commands`, async () => {
         const file = `${casesDir}${c}.xml`;
-        const a = prepare('ref', file).ns;
-        replayCommands(a, libvirtCommands(readFileSync(`${casesDir}base.${backend}`, 'utf8')));
-        replayCommands(a, libvirtCommands(readFileSync(`${casesDir}${c}-linux.${backend}`, 'utf8')));
-        const b = prepare('plan', file).ns;
+        const a = (await prepare('ref', file)).ns;
+        await replayCommands(a, libvirtCommands(readFileSync(`${casesDir}base.${backend}`, 'utf8')));
+        await replayCommands(a, libvirtCommands(readFileSync(`${casesDir}${c}-linux.${backend}`, 'utf8')));
+        const b = (await prepare('plan', file)).ns;
         await applyPlanLines(b, file, backend);
-        const cns = prepare('batch', file).ns;
+        const cns = (await prepare('batch', file)).ns;
         await applyPlanBatch(cns, file, backend);
-        const reference = canonDump(a);
+        const reference = await canon(a);
         expect(reference).toContain(backend === 'nftables' ? 'libvirt_network' : 'LIBVIRT_FWX');
-        expect(canonDump(b)).toBe(reference);
-        expect(canonDump(cns)).toBe(reference);
+        expect(await canon(b)).toBe(reference);
+        expect(await canon(cns)).toBe(reference);
       });
     }
   }
@@ -81,11 +81,11 @@ describe.skipIf(!canUseNetns)(`plan conformance on a real kernel${canUseNetns ? 
     for (const backend of BACKENDS) {
       it(`${c} (${backend}): the kernel accepts every command; lines and batches agree`, async () => {
         const file = `${extraDir}${c}.xml`;
-        const b = prepare('plan', file).ns;
+        const b = (await prepare('plan', file)).ns;
         await applyPlanLines(b, file, backend);
-        const cns = prepare('batch', file).ns;
+        const cns = (await prepare('batch', file)).ns;
         await applyPlanBatch(cns, file, backend);
-        expect(canonDump(cns)).toBe(canonDump(b));
+        expect(await canon(cns)).toBe(await canon(b));
       });
     }
   }
@@ -93,33 +93,33 @@ describe.skipIf(!canUseNetns)(`plan conformance on a real kernel${canUseNetns ? 
   // Apply through batches, record undos from echoed handles (nft) or --delete (iptables), remove
   // with the removal batches: only the private set-up remains.
   for (const backend of BACKENDS) {
-    it(`nat-ipv6 (${backend}): removal built from what was applied leaves only the private set-up`, () => {
+    it(`nat-ipv6 (${backend}): removal built from what was applied leaves only the private set-up`, async () => {
       const file = `${casesDir}nat-ipv6.xml`;
       const def = parseNetworkXml(readFileSync(file, 'utf8'), file);
-      const ns = prepare('undo', file).ns;
-      const setupOnly = prepare('setup', file).ns;
+      const ns = (await prepare('undo', file)).ns;
+      const setupOnly = (await prepare('setup', file)).ns;
       for (const n of [ns, setupOnly]) {
-        for (const batch of renderBatches(privateSetup(backend))) expect(inNs(n, batch.argv, batch.stdin).code).toBe(0);
+        for (const batch of renderBatches(privateSetup(backend))) expect((await inNs(n, batch.argv, { input: batch.stdin })).code).toBe(0);
       }
       const rules = buildRules(def, backend);
       const applied: AppliedCommand[] = [];
-      rules.groups.forEach((group, g) => {
+      for (const [g, group] of rules.groups.entries()) {
         for (const batch of renderBatches(group.commands)) {
-          const r = inNs(ns, batch.argv, batch.stdin);
+          const r = await inNs(ns, batch.argv, { input: batch.stdin });
           expect(r.code, r.stderr).toBe(0);
           const handles = backend === 'nftables' ? parseNftEcho(batch.commands, r.stdout) : [];
           batch.commands.forEach((command, i) => applied.push({ command, undo: undoOf(command, handles[i]), group: g }));
         }
-      });
+      }
       expect(applied.length).toBe(ruleCommands(rules).length);
       const removal = removalFromApplied(applied, backend);
       for (const group of removal.groups) {
         for (const batch of renderBatches(group.commands)) {
-          const r = inNs(ns, batch.argv, batch.stdin);
+          const r = await inNs(ns, batch.argv, { input: batch.stdin });
           expect(r.code, r.stderr).toBe(0);
         }
       }
-      expect(canonDump(ns)).toBe(canonDump(setupOnly));
+      expect(await canon(ns)).toBe(await canon(setupOnly));
     });
   }
 });

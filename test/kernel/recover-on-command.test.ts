@@ -7,10 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  canon, casesDir, cliBuilt, IP, inNs, makeCrashShims, nsDelAll, nsNew, reference, statusOf, vnet, writeConf,
-  type Crash, type Reference,
-} from '../fixtures/oracle/kernel.js';
-import { netnsSkipReason } from './helpers/index.js';
+  canon, casesDir, cliBuilt, inNs, IP, makeCrashShims, netnsSkipReason, nsDelAll, nsNew, reference, statusOf, vnet, writeConf, type Crash,
+  type Reference,
+} from '../support/index.js';
 
 const skip = netnsSkipReason ?? (cliBuilt ? undefined : 'dist/ is not built (npm test builds it)');
 const xml = join(casesDir, 'nat-default.xml');
@@ -34,7 +33,7 @@ describe.skipIf(skip !== undefined)(`the next command recovers after a crash${sk
     const conf = writeConf(join(root, 'a.conf'), 'nftables');
     expect((await vnet(ns, st, conf, ['define', xml])).code).toBe(0);
     const crash: Crash = { shimDir, counter: join(root, 'a.count'), at: 7, when: 'after' };
-    const killed = await vnet(ns, st, conf, ['start', 'default'], crash);
+    const killed = await vnet(ns, st, conf, ['start', 'default'], { crash });
     expect(killed.signal).toBe('SIGKILL');
     const again = await vnet(ns, st, conf, ['start', 'default']);
     expect(again.code).toBe(0);
@@ -51,7 +50,7 @@ describe.skipIf(skip !== undefined)(`the next command recovers after a crash${sk
     expect((await vnet(ns, st, conf, ['define', xml])).code).toBe(0);
     expect((await vnet(ns, st, conf, ['start', 'default'])).code).toBe(0);
     const crash: Crash = { shimDir, counter: join(root, 'b.count'), at: 1, when: 'after' };
-    const killed = await vnet(ns, st, conf, ['stop', 'default'], crash);
+    const killed = await vnet(ns, st, conf, ['stop', 'default'], { crash });
     expect(killed.signal).toBe('SIGKILL');
     expect(await canon(ns, 'nftables')).toBe(ref.base.nftables);   // the rules did go
     const again = await vnet(ns, st, conf, ['start', 'default']);

@@ -6,15 +6,14 @@
 // each time followed by `vnetfw reconcile`. Not one ping may be lost, the session must never
 // break, and afterwards a new connection must reach the wan masqueraded (the wan sees 10.200.0.1).
 // The same for a change of firewall_layout: libvirt's layout -> indexed -> libvirt's.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { netnsSkipReason } from './helpers/index.js';
 import {
-  bg, casesDir, cliBuilt, inNs, logRecords, must, nsDelAll, opDurations, oracleDir, sleep, statusOf, topoAttach, topoUp,
+  bg, casesDir, cliBuilt, inNs, logRecords, must, netnsSkipReason, nsDelAll, opDurations, oracleDir, statusOf, topoAttach, topoUp,
   vnet, waitFor, writeConf, type Backend,
-} from '../fixtures/oracle/kernel.js';
+} from '../support/index.js';
 
 const skipReason = netnsSkipReason ?? (cliBuilt ? undefined : 'dist/ is not built (run `npm run build`)');
 const canRun = skipReason === undefined;
@@ -43,8 +42,13 @@ describe.skipIf(!canRun)(`live switch with guest traffic${canRun ? '' : ` (skipp
     await topoAttach(t, 'virbr0');
 
     const peers = join(tmp, `${tag}-peers`);
+    const echoes = join(tmp, `${tag}-echoes`);
     writeFileSync(peers, '');
-    const server = bg(['ip', 'netns', 'exec', t.W, 'python3', join(oracleDir, 'echo_server.py'), '7000', peers]);
+    writeFileSync(echoes, '');
+    // Messages the wan echoed so far (both sessions): the test waits on traffic, never sleeps.
+    const echoed = (): number => statSync(echoes).size;
+    const echoedMore = (n: number, what: string): Promise<number> => { const from = echoed(); return waitFor(() => echoed() >= from + n, 15_000, what, 20); };
+    const server = bg(['ip', 'netns', 'exec', t.W, 'python3', join(oracleDir, 'echo_server.py'), '7000', peers, echoes]);
     try {
       await waitFor(() => inNs(t.W, ['sh', '-c', 'ss -Hltn | grep -q ":7000 "']), 10_000, 'the echo server');
       // The path works (and is masqueraded: the wan has no route back to the guest). The bridge
@@ -55,7 +59,8 @@ describe.skipIf(!canRun)(`live switch with guest traffic${canRun ? '' : ` (skipp
       const stop = join(tmp, `${tag}-stop`);
       const client = bg(['ip', 'netns', 'exec', t.G, 'python3', join(oracleDir, 'echo_client.py'), '10.200.0.2', '7000', stop]);
       const ping = bg(['ip', 'netns', 'exec', t.G, 'ping', '-q', '-c', String(PING_COUNT), '-i', '0.01', '10.200.0.2']);
-      await sleep(1000);
+      // The session is up and has carried 60 messages (~0.6 s) before the first switch.
+      await echoedMore(60, 'the TCP session to carry traffic');
 
       const switches: Array<{ to: string; cliMs: number }> = [];
       for (const step of steps) {
@@ -64,7 +69,8 @@ describe.skipIf(!canRun)(`live switch with guest traffic${canRun ? '' : ` (skipp
         switches.push({ to: step.want, cliMs: Math.round(r.ms) });
         const st = await statusOf(stateDir, 'default');
         expect([st.state, st.backend, st.backends]).toEqual(['active', step.want, [step.want]]);
-        await sleep(300);
+        // The session goes on over the new rules: 25 more messages echoed.
+        await echoedMore(25, `the TCP session to carry traffic after the switch to ${step.want}`);
       }
       const pingCoveredSwitches = ping.running();
       const p = await ping.done;
@@ -75,8 +81,8 @@ describe.skipIf(!canRun)(`live switch with guest traffic${canRun ? '' : ` (skipp
       const stop2 = join(tmp, `${tag}-stop2`);
       const client2 = bg(['ip', 'netns', 'exec', t.G, 'python3', join(oracleDir, 'echo_client.py'), '10.200.0.2', '7000', stop2]);
       const peerLines = (): string[] => readFileSync(peers, 'utf8').trim().split('\n');
-      for (let i = 0; i < 200 && client2.running() && peerLines().length < 2; i++) await sleep(50);
-      await sleep(300);
+      const before2 = echoed();
+      await waitFor(() => !client2.running() || (peerLines().length >= 2 && echoed() >= before2 + 10), 15_000, 'the new connection to carry traffic', 20);
       writeFileSync(stop2, '');
       const c2 = await client2.done;
 

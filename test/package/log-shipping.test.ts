@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { event, openStore, type NewEvent } from '../../state/index.js';
-import { cliBuilt, cliPath } from '../fixtures/oracle/kernel.js';
+import { cliBuilt, cliPath } from '../support/paths.js';
 import { defined, startOp } from '../unit/state/helpers.js';
 
 const work = mkdtempSync(join(tmpdir(), 'vnetfw-ship-'));

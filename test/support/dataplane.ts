@@ -9,27 +9,21 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { bg, IP, inNs, must, run, sleep, type Bg } from '../../fixtures/oracle/kernel.js';
+import { inNs, ipOk, nsAdd } from './netns.js';
+import { bg, IP, run, type Bg } from './proc.js';
+import { pollUntil, waitFor } from './wait.js';
 
-export const PROBE = fileURLToPath(new URL('../../fixtures/traffic/probe.py', import.meta.url));
+export const PROBE = fileURLToPath(new URL('../fixtures/traffic/probe.py', import.meta.url));
 export const PORT = 7100;
 
 export interface GuestSpec { name: string; v4: string; gw4: string; v6?: string; gw6?: string }
 export interface Dataplane { p: string; H: string; W: string; W2: string; wanDev: string; wan2Dev: string; guests: Map<string, string> }
 
-const ipOk = (args: string[]): Promise<unknown> => must(run([IP, ...args]), `ip ${args.join(' ')}`);
-
-const addNs = async (ns: string, made: string[]): Promise<void> => {
-  await run([IP, 'netns', 'del', ns]);
-  await ipOk(['netns', 'add', ns]);
-  made.push(ns);
-  await ipOk(['-n', ns, 'link', 'set', 'lo', 'up']);
-};
-
-// Routes back from the upstreams to every guest subnet (v4 /24 and v6 /64 of each guest).
-export const dataplaneUp = async (p: string, guests: readonly GuestSpec[], made: string[]): Promise<Dataplane> => {
+// Routes back from the upstreams to every guest subnet (v4 /24 and v6 /64 of each guest). The
+// namespaces are made with nsAdd: afterAll(nsDelAll) removes them.
+export const dataplaneUp = async (p: string, guests: readonly GuestSpec[]): Promise<Dataplane> => {
   const d: Dataplane = { p, H: `${p}H`, W: `${p}W`, W2: `${p}V`, wanDev: `${p}wh`, wan2Dev: `${p}vh`, guests: new Map() };
-  for (const ns of [d.H, d.W, d.W2]) await addNs(ns, made);
+  for (const ns of [d.H, d.W, d.W2]) await nsAdd(ns);
   await ipOk(['link', 'add', d.wanDev, 'netns', d.H, 'type', 'veth', 'peer', 'name', 'w0', 'netns', d.W]);
   await ipOk(['link', 'add', d.wan2Dev, 'netns', d.H, 'type', 'veth', 'peer', 'name', 'w0', 'netns', d.W2]);
   await ipOk(['-n', d.H, 'addr', 'add', '10.200.0.1/24', 'dev', d.wanDev]);
@@ -41,7 +35,7 @@ export const dataplaneUp = async (p: string, guests: readonly GuestSpec[], made:
   for (const [ns, dev] of [[d.H, d.wanDev], [d.H, d.wan2Dev], [d.W, 'w0'], [d.W2, 'w0']] as const) await ipOk(['-n', ns, 'link', 'set', dev, 'up']);
   for (const g of guests) {
     const ns = `${p}${g.name}`;
-    await addNs(ns, made);
+    await nsAdd(ns);
     d.guests.set(g.name, ns);
     await ipOk(['link', 'add', `${p}g${g.name}`, 'netns', d.H, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns]);
     await ipOk(['-n', ns, 'addr', 'add', g.v4, 'dev', 'eth0']);
@@ -72,10 +66,11 @@ export const startServer = async (tmp: string, ns: string): Promise<Server> => {
   const ready = join(tmp, `ready-${ns}`);
   writeFileSync(peers, '');
   const p: Bg = bg([IP, 'netns', 'exec', ns, 'python3', PROBE, 'serve', String(PORT), peers, ready]);
-  const end = performance.now() + 10_000;
-  while (!existsSync(ready)) {
-    if (!p.running() || performance.now() > end) throw new Error(`server in ${ns} did not start: ${(await p.done).stderr}`);
-    await sleep(20);
+  try {
+    await waitFor(() => { if (!p.running()) throw new Error('exited'); return existsSync(ready); }, 10_000, `the server in ${ns}`, 20);
+  } catch (e) {
+    p.kill();
+    throw new Error(`server in ${ns} did not start: ${e instanceof Error ? e.message : String(e)}: ${(await p.done).stderr}`, { cause: e });
   }
   return {
     ns,
@@ -89,14 +84,8 @@ export const connect = async (ns: string, host: string): Promise<string> =>
   (await inNs(ns, ['python3', PROBE, 'connect', host, String(PORT)], { timeoutMs: 10_000 })).stdout.trim();
 
 // Waits until a connection that must work does (bridge ports and IPv6 addresses settle).
-export const connectEventually = async (ns: string, host: string, ms = 15_000): Promise<string> => {
-  const end = performance.now() + ms;
-  for (;;) {
-    const r = await connect(ns, host);
-    if (r === 'ok' || performance.now() > end) return r;
-    await sleep(100);
-  }
-};
+export const connectEventually = (ns: string, host: string, ms = 15_000): Promise<string> =>
+  pollUntil(() => connect(ns, host), (r) => r === 'ok', ms, 100);
 
 export const netXml = (o: { name: string; bridge: string; forward?: string; dev?: string; ports?: [number, number]; ips: string[] }): string => {
   const nat = o.ports === undefined ? '' : `<nat><port start='${o.ports[0]}' end='${o.ports[1]}'/></nat>`;

@@ -5,16 +5,16 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { inNs, must, run, sleep, type Res } from '../../fixtures/oracle/kernel.js';
+import { inNs } from './netns.js';
+import { must, run, type Res } from './proc.js';
+import { waitFor } from './wait.js';
 
 export interface Firewalld { cmd(args: string[]): Promise<Res>; stop(): Promise<void> }
 
 const alive = (pid: number): boolean => { try { process.kill(pid, 0); return true; } catch { return false; } };
 
 const waitGone = async (pid: number, ms: number): Promise<void> => {
-  const end = performance.now() + ms;
-  while (alive(pid) && performance.now() < end) await sleep(50);
-  if (alive(pid)) process.kill(pid, 'SIGKILL');
+  await waitFor(() => !alive(pid), ms, `pid ${pid} to exit`).catch(() => process.kill(pid, 'SIGKILL'));
 };
 
 export const startFirewalld = async (ns: string, dir: string, zones: Record<string, string> = {}): Promise<Firewalld> => {
@@ -36,10 +36,11 @@ export const startFirewalld = async (ns: string, dir: string, zones: Record<stri
     if (child.pid !== undefined && alive(child.pid)) { child.kill('SIGTERM'); await waitGone(child.pid, 10_000); }
     if (Number.isInteger(dbusPid) && dbusPid > 0 && alive(dbusPid)) { process.kill(dbusPid, 'SIGTERM'); await waitGone(dbusPid, 5_000); }
   };
-  const end = performance.now() + 30_000;
-  while ((await cmd(['--state'])).code !== 0) {
-    if (performance.now() > end || child.exitCode !== null) { await stop(); throw new Error('firewalld did not answer within 30 s'); }
-    await sleep(200);
+  try {
+    await waitFor(async () => { if (child.exitCode !== null) throw new Error('firewalld exited'); return cmd(['--state']); }, 30_000, 'firewalld to answer', 200);
+  } catch (e) {
+    await stop();
+    throw new Error(`firewalld did not answer within 30 s: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
   }
   return { cmd, stop };
 };

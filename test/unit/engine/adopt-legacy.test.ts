@@ -12,7 +12,7 @@ import { adoptFromLibvirt, createJournal, type EngineEnv } from '../../../src/en
 import { FakeRunner } from '../../doubles/fake-runner.js';
 import type { Sysctl } from '../../../src/host/index.js';
 import { openStore, type Store } from '../../../state/index.js';
-import { libvirtCommands } from '../../kernel/helpers/netns.js';
+import { libvirtCommands } from '../../support/rulesets.js';
 
 const casesDir = fileURLToPath(new URL('../../fixtures/cases/', import.meta.url));
 const sysctl: Sysctl = { read: () => Promise.resolve('0'), write: () => Promise.resolve('0') };

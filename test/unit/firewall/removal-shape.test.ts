@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parseNetworkXml } from '../../../src/definition/index.js';
 import { buildRules, checkLibvirtRemoval, iptablesUndo, type FwCommand, type FwRemoval } from '../../../src/firewall/index.js';
-import { libvirtCommands } from '../../kernel/helpers/netns.js';
+import { libvirtCommands } from '../../support/rulesets.js';
 
 const casesDir = fileURLToPath(new URL('../../fixtures/cases/', import.meta.url));
 const CASES = ['nat-default', 'nat-tftp', 'nat-no-dhcp', 'nat-ipv6', 'route-default', 'isolated'];
