@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import {
-  casesDir, cliBuilt, inNs, must, netnsSkipReason, nsDelAll, repoRoot, run, startFirewalld, topoAttach, topoUp, vnet, waitFor, writeConf,
+  casesDir, cliBuilt, inNs, must, netnsSkipReason, nsDelAll, repoRoot, run, firewalldDown, firewalldUp, fwCmd, topoAttach, topoUp, vnet, waitFor, writeConf,
   type Firewalld, type Topo,
 } from '../support/index.js';
 
@@ -26,7 +26,7 @@ describe.skipIf(!canRun)(`doctor on a real kernel${canRun ? '' : ` (skipped: ${s
   const tmp = canRun ? mkdtempSync(join(tmpdir(), 'vnetfw-doctor-')) : '';
   let n = 0;
   let fwd: Firewalld | undefined;
-  afterEach(async () => { await fwd?.stop(); fwd = undefined; await nsDelAll(); });
+  afterEach(async () => { if (fwd !== undefined) await firewalldDown(fwd); fwd = undefined; await nsDelAll(); });
   afterAll(() => { if (tmp !== '') rmSync(tmp, { recursive: true, force: true }); });
 
   // A started default network with the guest plugged in and reaching the wan.
@@ -94,13 +94,13 @@ describe.skipIf(!canRun)(`doctor on a real kernel${canRun ? '' : ` (skipped: ${s
 
   it.skipIf(!hasFirewalld)(`real firewalld (default zone public) rejects; the bridge in vnetfw's zone (libvirt's policy) passes${hasFirewalld ? '' : ' (skipped: firewalld/dbus not installed)'}`, async () => {
     const { t, cli } = await started();
-    fwd = await startFirewalld(t.H, join(tmp, `fwd${n}`), { vnetfw: readFileSync(join(neighbours, 'vnetfw-zone.xml'), 'utf8') });
+    fwd = await firewalldUp(t.H, join(tmp, `fwd${n}`), { zones: { vnetfw: readFileSync(join(neighbours, 'vnetfw-zone.xml'), 'utf8') } });
     const r = await cli(['doctor']);
     expect(r.code, r.stderr).toBe(3);
     expect(r.stdout).toContain('guest -> outside (ipv4/tcp+udp): rejected by inet firewalld filter_FORWARD -> filter_FWD_public');
     expect(r.stdout).toContain('guest -> host DHCP (ipv4/udp): rejected by inet firewalld filter_INPUT -> filter_IN_public');
     expect(r.stdout).toContain('[firewalld]');
-    await must(fwd.cmd(['--zone=vnetfw', '--add-interface=virbr0']), 'virbr0 into zone vnetfw');
+    await must(fwCmd(fwd, ['--zone=vnetfw', '--add-interface=virbr0']), 'virbr0 into zone vnetfw');
     const ok = await cli(['doctor']);
     expect([ok.code, ok.stdout.trim()], ok.stderr).toEqual([0, 'default (virbr0): nothing blocks its traffic']);
   });

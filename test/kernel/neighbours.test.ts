@@ -61,7 +61,7 @@ const setUp = async (kind: NeighbourKind, libvirtZone = true): Promise<World> =>
   if (kind === 'docker') { await layDocker(t.H); w.config = () => dockerConfig(t.H); }
   if (kind === 'nixos') { await layNixos(t.H); w.config = () => nixosConfig(t.H); }
   if (kind === 'firewalld') {
-    const fw = await firewalldUp(t.H, join(tmp, `fw-${t.p}`), libvirtZone);
+    const fw = await firewalldUp(t.H, join(tmp, `fw-${t.p}`), { libvirtZone });
     w.fw = fw;
     w.env = fw.env;
     w.config = () => firewalldConfig(fw);

@@ -17,5 +17,7 @@ export { field, logRecords, opDurations, statusOf, vnet, vnetBg, vnetRO, writeCo
 export { armCrash, CRASH_PROGRAMS, makeCrashShims, pathWith, PROGRAMS, writeWrappers, type Crash } from './wrappers.js';
 export { makeSandbox, statusJson, vnetfw, vnetfwBg, type CliOptions, type Injection, type Sandbox, type ShimCall } from './recorder.js';
 export { attachGuest, connect, connectEventually, dataplaneUp, netXml, PORT, PROBE, startServer, type Dataplane, type GuestSpec, type Server } from './dataplane.js';
-export { startFirewalld, type Firewalld } from './firewalld.js';
+export {
+  firewalldAvailable, firewalldConfig, firewalldDown, firewalldStart, firewalldStop, firewalldUp, fwCmd, type Firewalld, type FirewalldConfig,
+} from './firewalld.js';
 export { libvirtdSkipReason, startLibvirtd, type Libvirtd } from './libvirtd.js';
