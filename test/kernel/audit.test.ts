@@ -6,10 +6,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
-  canUseNetns, cliBuilt, logRecords, makeSandbox, netnsSkipReason, nsDelAll, nsNew, repoRoot, vnetfw, xmlFacts, type Sandbox,
+  casesDir, canUseNetns, cliBuilt, logRecords, makeSandbox, netnsSkipReason, nsDelAll, nsNew, vnetfw, xmlFacts, type Sandbox,
 } from '../support/index.js';
 
-const casesDir = join(repoRoot, 'test', 'fixtures', 'cases');
 const skip = !canUseNetns || !cliBuilt;
 const why = netnsSkipReason ?? (cliBuilt ? '' : 'dist/ not built: run npm run build');
 

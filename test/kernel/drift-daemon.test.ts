@@ -3,14 +3,13 @@
 // daemon running it is found within 5 s and repaired unasked, also right after the daemon's own
 // switch and while network.conf is invalid. Also: the daemon reconciles a changed network.conf, answers
 // `reconcile` through its socket, leaves networks up on SIGTERM, and a restart changes nothing.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  BACKENDS, canon, casesDir, cliBuilt, cliPath, field, inNs, logRecords, mentions, netnsSkipReason, nsDelAll, nsNew, reference, waitFor,
-  statusOf, vnet, vnetRO, writeConf, type Backend, type Reference,
+  BACKENDS, canon, casesDir, cliBuilt, field, inNs, logRecords, mentions, netnsSkipReason, nsDelAll, nsNew, reference, waitFor,
+  statusOf, vnet, vnetBg, vnetRO, writeConf, type Backend, type Reference,
 } from '../support/index.js';
 
 const skip = netnsSkipReason ?? (cliBuilt ? undefined : 'dist/ is not built (npm test builds it)');
@@ -35,13 +34,8 @@ const readLog = (st: string): Array<Record<string, unknown>> => {
 
 interface Daemon { out: () => string; err: () => string; exited: Promise<number | null>; kill: () => void }
 const startDaemon = (ns: string, st: string, conf: string, extra: readonly string[]): Daemon => {
-  const child = spawn('ip', ['netns', 'exec', ns, process.execPath, cliPath, '--state-dir', st, '--config', conf, 'daemon', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (c: Buffer) => { out += c.toString(); });
-  child.stderr.on('data', (c: Buffer) => { err += c.toString(); });
-  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-  return { out: () => out, err: () => err, exited, kill: () => { child.kill('SIGTERM'); } };
+  const d = vnetBg(ns, st, conf, ['daemon', ...extra]);
+  return { out: d.out, err: d.err, exited: d.done.then((r) => r.code), kill: () => d.kill() };
 };
 
 describe.skipIf(skip !== undefined)(`drift and the daemon${skip === undefined ? '' : ` (skipped: ${skip})`}`, () => {

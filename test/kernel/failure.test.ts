@@ -7,11 +7,10 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
-  canon, canUseNetns, cliBuilt, pollUntil, inNs, logRecords, makeSandbox, mentions, netnsSkipReason, nsDelAll, nsNew, repoRoot, statusJson, vnetfw,
+  casesDir, canon, canUseNetns, cliBuilt, pollUntil, inNs, logRecords, makeSandbox, mentions, netnsSkipReason, nsDelAll, nsNew, statusJson, vnetfw,
   vnetfwBg, xmlFacts, type Injection, type Sandbox,
 } from '../support/index.js';
 
-const casesDir = join(repoRoot, 'test', 'fixtures', 'cases');
 const skip = !canUseNetns || !cliBuilt;
 const why = netnsSkipReason ?? (cliBuilt ? '' : 'dist/ not built: run npm run build');
 

@@ -6,11 +6,10 @@ import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
-  addNetworkDevices, canon, canUseNetns, cliBuilt, inNs, libvirtCommands, makeSandbox, mentions, netnsSkipReason, nsDelAll, nsNew,
-  replayCommands, repoRoot, statusJson, vnetfw, xmlFacts, type Sandbox,
+  casesDir, addNetworkDevices, canon, canUseNetns, cliBuilt, inNs, libvirtCommands, makeSandbox, mentions, netnsSkipReason, nsDelAll, nsNew,
+  replayCommands, statusJson, vnetfw, xmlFacts, type Sandbox,
 } from '../support/index.js';
 
-const casesDir = join(repoRoot, 'test', 'fixtures', 'cases');
 const cases = readdirSync(casesDir).filter((f) => f.endsWith('.xml')).map((f) => f.slice(0, -4));
 const BACKENDS = ['nftables', 'iptables'] as const;
 const skip = !canUseNetns || !cliBuilt;

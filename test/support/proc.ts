@@ -44,7 +44,8 @@ export const must = async (p: Promise<Res>, what: string): Promise<Res> => {
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 // --- a process left running in the background (servers, pingers, senders, daemons) ---
-export interface Bg { pid: number | undefined; running: () => boolean; done: Promise<Res>; kill: (sig?: NodeJS.Signals) => void }
+// out() and err(): what it printed so far (for a test that waits on a line of a running daemon).
+export interface Bg { pid: number | undefined; running: () => boolean; done: Promise<Res>; kill: (sig?: NodeJS.Signals) => void; out: () => string; err: () => string }
 export const bg = (argv: readonly string[], o: { env?: NodeJS.ProcessEnv } = {}): Bg => {
   const t0 = performance.now();
   const child = spawn(argv[0] ?? '', argv.slice(1), { env: o.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -57,7 +58,7 @@ export const bg = (argv: readonly string[], o: { env?: NodeJS.ProcessEnv } = {})
   const done = new Promise<Res>((resolve) => {
     child.on('close', (code, signal) => { exited = true; resolve({ code, signal, stdout, stderr, ms: performance.now() - t0 }); });
   });
-  return { pid: child.pid, running: () => !exited, done, kill: (sig = 'SIGTERM') => { if (!exited) child.kill(sig); } };
+  return { pid: child.pid, running: () => !exited, done, kill: (sig = 'SIGTERM') => { if (!exited) child.kill(sig); }, out: () => stdout, err: () => stderr };
 };
 
 // --- a small limiter for running independent cases side by side ---
