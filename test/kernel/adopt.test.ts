@@ -135,7 +135,7 @@ describe.skipIf(skip !== undefined)(`adopting a network libvirt runs${skip === u
     expect(failed.stderr).toBe(`vnetfw: ${file}: network 'default': cannot tell whether its bridge 'virbr0' exists: command failed: ip -j link show dev virbr0 (killed by SIGKILL)\n`);
     expect(failed.code).toBe(1);
     expect((await vnetRO(st, ['--json', 'list'])).stdout).toBe('');
-    const killed = await vnet(ns, st, conf, ['adopt', file], { shimDir: join(dir, 'crash'), counter: join(dir, 'crash-count'), at: 1, when: 'before' });
+    const killed = await vnet(ns, st, conf, ['adopt', file], { crash: { shimDir: join(dir, 'crash'), counter: join(dir, 'crash-count'), at: 1, when: 'before' } });
     expect(killed.code).not.toBe(0);
     expect(readFileSync(join(dir, 'crash-count.log'), 'utf8')).toBe('1 ip -j link show dev virbr0\n');
     expect((await vnetRO(st, ['--json', 'list'])).stdout).toBe('');
