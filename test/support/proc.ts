@@ -16,23 +16,11 @@ export const which = (p: string): string | undefined => {
 // the child's PATH.
 export const IP = which('ip') ?? '/sbin/ip';
 
-export const run = (argv: readonly string[], o: RunOptions = {}): Promise<Res> =>
-  new Promise((resolve) => {
-    const t0 = performance.now();
-    const child = spawn(argv[0] ?? '', argv.slice(1), { env: o.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-    const timer = setTimeout(() => child.kill('SIGKILL'), o.timeoutMs ?? 60_000);
-    child.on('error', (e) => { stderr += e.message; });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr, ms: performance.now() - t0 });
-    });
-    child.stdin.on('error', () => undefined);
-    child.stdin.end(o.input ?? '');
-  });
+export const run = async (argv: readonly string[], o: RunOptions = {}): Promise<Res> => {
+  const p = bg(argv, { input: o.input ?? '', ...(o.env === undefined ? {} : { env: o.env }) });
+  const timer = setTimeout(() => p.kill('SIGKILL'), o.timeoutMs ?? 60_000);
+  try { return await p.done; } finally { clearTimeout(timer); }
+};
 
 // The result of a command that must succeed; otherwise an error naming `what`.
 export const must = async (p: Promise<Res>, what: string): Promise<Res> => {
@@ -46,18 +34,23 @@ export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeou
 // --- a process left running in the background (servers, pingers, senders, daemons) ---
 // out() and err(): what it printed so far (for a test that waits on a line of a running daemon).
 export interface Bg { pid: number | undefined; running: () => boolean; done: Promise<Res>; kill: (sig?: NodeJS.Signals) => void; out: () => string; err: () => string }
-export const bg = (argv: readonly string[], o: { env?: NodeJS.ProcessEnv } = {}): Bg => {
+// `input`: written to its stdin, then closed (stdin is /dev/null without it).
+export const bg = (argv: readonly string[], o: { env?: NodeJS.ProcessEnv; input?: string } = {}): Bg => {
   const t0 = performance.now();
-  const child = spawn(argv[0] ?? '', argv.slice(1), { env: o.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(argv[0] ?? '', argv.slice(1), { env: o.env ?? process.env, stdio: [o.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   let exited = false;
-  child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-  child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+  child.stdout?.on('data', (d: Buffer) => { stdout += d.toString(); });
+  child.stderr?.on('data', (d: Buffer) => { stderr += d.toString(); });
   child.on('error', (e) => { stderr += e.message; });
   const done = new Promise<Res>((resolve) => {
     child.on('close', (code, signal) => { exited = true; resolve({ code, signal, stdout, stderr, ms: performance.now() - t0 }); });
   });
+  if (o.input !== undefined && child.stdin !== null) {
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(o.input);
+  }
   return { pid: child.pid, running: () => !exited, done, kill: (sig = 'SIGTERM') => { if (!exited) child.kill(sig); }, out: () => stdout, err: () => stderr };
 };
 
