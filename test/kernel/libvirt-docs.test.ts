@@ -1,5 +1,5 @@
 // docs/operations.md "vnetfw with libvirt", step by step, against the real libvirtd 9.0 (Debian 12)
-// in namespaces of its own (helpers/libvirtd.ts), from a fresh state directory: libvirt runs its
+// in namespaces of its own (test/support/libvirtd.ts), from a fresh state directory: libvirt runs its
 // `default` network with its own NAT firewall and no hook; the steps turn it into an open network
 // in libvirt with vnetfw's NAT on the same bridge. Each command is the one the section shows (the
 // hook installed into libvirt's default directory, as seen by the daemon).
@@ -7,12 +7,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { netnsSkipReason } from './helpers/index.js';
-import { libvirtdSkipReason, startLibvirtd, type Libvirtd } from './helpers/libvirtd.js';
 import {
-  canon, casesDir, cliBuilt, cliPath, field, inNs, IP, logRecords, mentions, must, nsDelAll, reference, statusOf, topoAttach, topoUp,
-  vnet, waitFor, writeConf,
-} from '../fixtures/oracle/kernel.js';
+  canon, casesDir, cliBuilt, cliPath, field, inNs, IP, libvirtdSkipReason, logRecords, mentions, must, netnsSkipReason, nsDelAll,
+  reference, startLibvirtd, statusOf, topoAttach, topoUp, vnet, waitFor, writeConf, type Libvirtd,
+} from '../support/index.js';
 
 const skip = netnsSkipReason ?? libvirtdSkipReason ?? (cliBuilt ? undefined : 'dist/ is not built (npm test builds it)');
 
