@@ -8,8 +8,8 @@ export {
 export { canonicalJson, sha256Hex, GENESIS_HASH } from './hash.js';
 export { sealRecord, decodeLine, flatRecord, type LogRecord } from './record.js';
 export {
-  emptyState, fold, foldAll,
-  type ProjectionState, type NetworkStatus, type InFlight, type StepStatus,
+  emptyState, fold, foldAll, replay,
+  type ProjectionState, type Replay, type NetworkStatus, type InFlight, type StepStatus,
 } from './projection.js';
 export {
   openStore, DEFAULT_SEGMENT_BYTES, DEFAULT_SNAPSHOT_EVERY,

@@ -10,7 +10,7 @@ import { StateError } from './errors.js';
 import { checkEvent, event, type NewEvent, normalizeEvent, RECORD_VERSION } from './events.js';
 import { type FileIo, nodeIo } from './file-io.js';
 import { acquireLock, type Lock } from './lock.js';
-import { emptyState, fold, type ProjectionState } from './projection.js';
+import { emptyState, replay, type ProjectionState } from './projection.js';
 import { decodeLine, type LogRecord, sealRecord } from './record.js';
 import { type Position, scanLog, TamperError } from './replay.js';
 import { firstSeqOf, liveSegments, readLines, segmentPath } from './segments.js';
@@ -93,8 +93,9 @@ class LogStore implements Store {
       this.last = snap.snapshot.at;
       this.snapSeq = snap.snapshot.seq;
     }
-    const r = await scanLog(this.stateDir, { from, after, onCheckpoint: (cp) => { state = cp.state; }, onRecord: (rec) => { state = fold(state, rec); } });
-    this.st = state;
+    let folding = replay(state);
+    const r = await scanLog(this.stateDir, { from, after, onCheckpoint: (cp) => { folding = replay(cp.state); }, onRecord: (rec) => { folding.add(rec); } });
+    this.st = folding.result();
     this.end = r.end;
     this.last = r.last ?? this.last;
     if (this.readonly) return;
@@ -177,11 +178,13 @@ class LogStore implements Store {
       throw new StateError('EIO', `could not write the event log in ${this.stateDir}: ${(err as Error).message}`, { cause: err });
     }
     let offset = start;
+    const folding = replay(this.st);
     for (const [i, rec] of records.entries()) {
-      this.st = fold(this.st, rec);
+      folding.add(rec);
       this.last = { segment: this.end.segment, offset };
       offset += Buffer.byteLength(lines[i]!, 'utf8');
     }
+    this.st = folding.result();
     this.end = { segment: this.end.segment, offset: start + buf.length };
     for (const rec of records) this.appended.next(rec);
     if (events[0]?.type !== 'snapshot.written' && Math.floor(this.st.seq / this.snapshotEvery) > Math.floor(this.snapSeq / this.snapshotEvery)) {
@@ -301,9 +304,11 @@ class LogStore implements Store {
         return;
       }
       this.endFile = { segment: this.end.segment, id };
+      const folding = replay(this.st);
       const r = await scanLog(this.stateDir, {
         from: this.end, after: { seq: this.st.seq, hash: this.st.hash },
-        onRecord: (rec) => { this.st = fold(this.st, rec); this.appended.next(rec); },
+        // Subscribers see each record with the state folded up to it.
+        onRecord: (rec) => { folding.add(rec); this.st = folding.result(); this.appended.next(rec); },
       });
       this.end = r.end;
       this.last = r.last ?? this.last;
@@ -331,7 +336,8 @@ class LogStore implements Store {
     } catch {
       return false;
     }
-    for (const rec of fresh) { this.st = fold(this.st, rec); this.appended.next(rec); }
+    const folding = replay(this.st);
+    for (const rec of fresh) { folding.add(rec); this.st = folding.result(); this.appended.next(rec); }
     return true;
   }
 

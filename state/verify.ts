@@ -5,7 +5,7 @@
 // its checkpoint (its state attested by the snapshot.written after it); snapshots of seqs the
 // compaction dropped are not part of the log any more and are left out. Never repairs anything.
 import { canonicalJson } from './hash.js';
-import { emptyState, fold, type ProjectionState } from './projection.js';
+import { emptyState, replay, type ProjectionState } from './projection.js';
 import { scanLog, TamperError, type TornTail } from './replay.js';
 import { listSnapshots, readSnapshot, snapshotFile, stateDigest } from './snapshot.js';
 
@@ -29,7 +29,7 @@ const firstDifference = (a: unknown, b: unknown, path: string): string | undefin
 
 export const verifyLog = async (stateDir: string): Promise<VerifyResult> => {
   const pending = new Set(listSnapshots(stateDir));
-  let state: ProjectionState = emptyState();
+  let folding = replay(emptyState());
   let bad: { seq: number; reason: string; snapshot?: string } | undefined;
   const checkSnapshot = (seq: number, folded: ProjectionState): void => {
     const file = snapshotFile(stateDir, seq);
@@ -47,15 +47,15 @@ export const verifyLog = async (stateDir: string): Promise<VerifyResult> => {
     const r = await scanLog(stateDir, {
       strict: true,
       onCheckpoint: (cp) => {
-        state = cp.state;
+        folding = replay(cp.state);
         for (const seq of pending) if (seq <= cp.through) pending.delete(seq);
       },
       onRecord: (rec) => {
-        state = fold(state, rec);
-        if (rec.type === 'snapshot.written' && (rec.data as { digest: string }).digest !== stateDigest(state)) {
+        folding.add(rec);
+        if (rec.type === 'snapshot.written' && (rec.data as { digest: string }).digest !== stateDigest(folding.result())) {
           bad ??= { seq: rec.seq, reason: 'snapshot.written digest is not the digest of the state the log folds to at this record' };
         }
-        if (pending.delete(rec.seq)) checkSnapshot(rec.seq, state);
+        if (pending.delete(rec.seq)) checkSnapshot(rec.seq, folding.result());
       },
     });
     for (const seq of pending) {

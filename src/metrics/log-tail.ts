@@ -3,7 +3,7 @@
 // the projection kept current by folding them. Read-only: no lock, nothing written.
 import { statSync } from 'node:fs';
 import {
-  decodeLine, fold, GENESIS_HASH, listSegments, openStore, readLines, scanLog, segmentPath,
+  decodeLine, GENESIS_HASH, listSegments, openStore, readLines, replay, scanLog, segmentPath,
   type LogRecord, type Position, type ProjectionState,
 } from '../../state/index.js';
 
@@ -41,10 +41,12 @@ export const openLogTail = async (stateDir: string): Promise<LogTail> => {
     const last = listSegments(stateDir).at(-1);
     const link = last === undefined ? null : await linkBefore(stateDir, last);
     if (last === undefined || link === null) { pos = { segment: last ?? 1, offset: 0 }; after = { seq: st.seq, hash: st.hash }; return; }
+    const folding = replay(st);
     const r = await scanLog(stateDir, {
       from: { segment: last, offset: 0 }, after: link,
-      onRecord: (rec) => { if (rec.seq > st.seq) st = fold(st, rec); if (rec.seq > seenSeq) onRecord(rec); },
+      onRecord: (rec) => { if (rec.seq > st.seq) folding.add(rec); if (rec.seq > seenSeq) onRecord(rec); },
     });
+    st = folding.result();
     pos = r.end;
     after = { seq: r.seq, hash: r.hash };
   };
@@ -66,7 +68,11 @@ export const openLogTail = async (stateDir: string): Promise<LogTail> => {
       readFile = { segment: pos.segment, id };
       try {
         const r = await scanLog(stateDir, { from: pos, after, onRecord: (rec) => { fresh.push(rec); } });
-        for (const rec of fresh) { st = fold(st, rec); onRecord(rec); }
+        // One replay for the lot (the state is read once they are all handed on).
+        const folding = replay(st);
+        for (const rec of fresh) folding.add(rec);
+        st = folding.result();
+        for (const rec of fresh) onRecord(rec);
         pos = r.end;
         after = { seq: r.seq, hash: r.hash };
       } catch {

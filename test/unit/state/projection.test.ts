@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { emptyState, event, fold, foldAll, type LogRecord, type NewEvent, type ProjectionState } from '../../../state/index.js';
+import { emptyState, event, fold, foldAll, replay, type LogRecord, type NewEvent, type ProjectionState } from '../../../state/index.js';
 import { def, defined, removal, startOp } from './helpers.js';
 
 // Given these events, expect this state. Records get seq 1.. and a stand-in hash.
@@ -132,5 +132,54 @@ describe('projection: one batch for several networks', () => {
       expect(net(s, name)?.inFlight?.steps).toEqual([expect.objectContaining({ step: 1, purpose: 'apply', result: expect.objectContaining({ exitCode: 0 }) })]);
     }
     expect(net(s, 'c')?.inFlight).toBeNull();
+  });
+});
+
+describe('projection: a replay of many records', () => {
+  const records = (...events: NewEvent[]): LogRecord[] => events.map((e, i): LogRecord => ({
+    v: 1, seq: i + 1, time: '2025-01-01T00:00:00.000Z', prev: 'p', hash: `h${i + 1}`, ...e, type: e.type,
+  }));
+  const many = records(
+    defined('a'), defined('b'), defined('c'),
+    event('host.sysctl', { key: 'net.ipv4.ip_forward', value: '1', previous: '0' }),
+    ...startOp().map((e) => ({ ...e, network: 'b' })),
+    event('network.undefined', {}, { network: 'c' }),
+    event('host.sysctl', { key: 'net.ipv6.conf.all.forwarding', value: '1', previous: '0' }),
+  );
+
+  it('folds to what folding the records one at a time gives', () => {
+    let one = emptyState();
+    for (const r of many) one = fold(one, r);
+    expect(foldAll(many)).toEqual(one);
+    const r = replay(emptyState());
+    for (const rec of many) r.add(rec);
+    expect(r.result()).toEqual(one);
+  });
+
+  it('never changes a result it handed out: the records after it go to a copy', () => {
+    const r = replay(emptyState());
+    const seen: Array<{ state: ProjectionState; text: string }> = [];
+    for (const rec of many) {
+      r.add(rec);
+      const state = r.result();
+      seen.push({ state, text: JSON.stringify(state) });
+    }
+    for (const { state, text } of seen) expect(JSON.stringify(state)).toBe(text);
+    expect(Object.keys(seen[2]!.state.networks)).toEqual(['a', 'b', 'c']);
+    expect(Object.keys(seen.at(-1)!.state.networks)).toEqual(['a', 'b']);
+  });
+
+  it('never changes the state it starts from, and shares the networks no record touched', () => {
+    const from = foldAll(many.slice(0, 3));
+    const text = JSON.stringify(from);
+    const after = foldAll(many.slice(3), from);
+    expect(JSON.stringify(from)).toBe(text);
+    expect(after.networks.a).toBe(from.networks.a);
+    expect(after.networks.b).not.toBe(from.networks.b);
+  });
+
+  it('a replay with no record gives back the state it started from', () => {
+    const from = foldAll(many);
+    expect(replay(from).result()).toBe(from);
   });
 });
