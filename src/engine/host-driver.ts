@@ -1,5 +1,8 @@
 import type { NetworkDef } from '../definition/types.js';
-import { bridgeCreateCommands, bridgeDeleteCommands, bridgeExistsQuery, forwardingSysctls, type Sysctl } from '../host/index.js';
+import {
+  bridgeCreateBatch, bridgeDeleteCommands, bridgeExistsQuery, failedBatchLine, forwardingSysctls, HostError,
+  linkListQuery, parseLinkNames, type Sysctl,
+} from '../host/index.js';
 import { ExecError } from '../exec/index.js';
 import { runStep, type OpScope } from './steps.js';
 
@@ -10,12 +13,57 @@ export const bridgeExists = async (scope: OpScope, name: string): Promise<boolea
   return res.exitCode === 0;
 };
 
-export const createBridge = async (scope: OpScope, def: NetworkDef): Promise<void> => {
-  for (const argv of bridgeCreateCommands(def)) {
-    const res = await runStep(scope, { argv, purpose: 'host' });
-    if (res.exitCode !== 0) throw new ExecError(res);
+// The bridges of many networks: one read of the links, then one `ip -batch -` making every missing
+// bridge (addresses, up). Per network: whether this made its bridge, or why it failed. ip stops at
+// the first line that fails and names it: the networks before it are done, the failing one's
+// partial bridge is deleted (only when its own `link add` succeeded: a bridge someone else made is
+// not ours), and the ones after it go in a new batch. A batch that ends without naming a line
+// (killed, timed out) fails all of its networks, and their bridges that now exist are deleted, as
+// crash recovery would.
+export const createBridges = async (scope: OpScope, defs: readonly NetworkDef[]): Promise<Map<string, { created: boolean } | Error>> => {
+  const out = new Map<string, { created: boolean } | Error>();
+  if (defs.length === 0) return out;
+  const of = (ds: readonly NetworkDef[]): OpScope => (ds.length === 1 ? { ...scope, network: ds[0]?.name } : { ...scope, network: undefined, networks: ds.map((d) => d.name) });
+  const q = await runStep(of(defs), { argv: linkListQuery(), purpose: 'query' });
+  const present = q.exitCode === 0 ? parseLinkNames(q.stdout) : null;
+  if (present === null) {
+    const err = q.exitCode === 0 ? new HostError('ELINKS', `${linkListQuery().join(' ')}: output is not a JSON list of links`) : new ExecError(q);
+    for (const d of defs) out.set(d.name, err);
+    return out;
   }
+  for (const d of defs) if (present.has(d.bridge.name)) out.set(d.name, { created: false });
+  let todo = defs.filter((d) => !present.has(d.bridge.name));
+  while (todo.length > 0) {
+    const batch = bridgeCreateBatch(todo);
+    const res = await runStep(of(todo), { argv: batch.argv, stdin: batch.stdin, purpose: 'host' });
+    if (res.exitCode === 0) {
+      for (const d of todo) made(scope, d, out);
+      return out;
+    }
+    const line = failedBatchLine(res.stderr);
+    const k = line === undefined ? -1 : batch.lines.findIndex((l) => line <= l.last);
+    if (line === undefined || k < 0) {
+      const err = new ExecError(res);
+      for (const d of todo) {
+        if (await bridgeExists(forNet(scope, d.name), d.bridge.name)) await deleteBridge(forNet(scope, d.name), d.name, d.bridge.name).catch(() => undefined);
+        out.set(d.name, err);
+      }
+      return out;
+    }
+    for (const d of todo.slice(0, k)) made(scope, d, out);
+    const failed = todo[k] as NetworkDef;
+    if ((batch.lines[k]?.first ?? line) < line) await deleteBridge(forNet(scope, failed.name), failed.name, failed.bridge.name).catch(() => undefined);
+    out.set(failed.name, new ExecError(res));
+    todo = todo.slice(k + 1);
+  }
+  return out;
+};
+
+const forNet = (scope: OpScope, network: string): OpScope => ({ ...scope, network });
+
+const made = (scope: OpScope, def: NetworkDef, out: Map<string, { created: boolean } | Error>): void => {
   scope.journal.note({ type: 'bridge.created', network: def.name, op: scope.op, data: { bridge: def.bridge.name } });
+  out.set(def.name, { created: true });
 };
 
 export const deleteBridge = async (scope: OpScope, network: string, bridge: string): Promise<void> => {

@@ -62,6 +62,13 @@ const oneAtATime = <T>(fn: () => Promise<T>): Promise<T> => {
   return run;
 };
 
+// The facts last read in this process, for the operation that read them. The networks of one
+// command start one after the other here; as long as none of them changed a neighbour, the next
+// one plans from the same read (a start of 1000 networks would otherwise list the whole ruleset
+// 1000 times, and flush the log before each). Any change by us (a step taken or undone) forgets it.
+let cached: { op: string; facts: NeighbourFacts; askedFirewalld: boolean } | undefined;
+const forget = (): void => { cached = undefined; };
+
 const usesVnetfwZone = (n: NetworkStatus): boolean => (n.integration ?? []).some((s) => s.id === `firewalld:zone:${VNETFW_ZONE}`);
 
 const runUndo = async (scope: OpScope, step: IntegrationStep, done: Set<string>, purpose: 'remove' | 'rollback'): Promise<void> => {
@@ -69,6 +76,7 @@ const runUndo = async (scope: OpScope, step: IntegrationStep, done: Set<string>,
     const key = argv.join('\0');
     if (done.has(key)) continue;   // an earlier step's removal already did it (deleting the zone)
     done.add(key);
+    forget();
     await runStep(scope, { argv, purpose, ...(timeoutOf(argv) === undefined ? {} : { timeoutMs: timeoutOf(argv) }) });
   }
 };
@@ -116,13 +124,21 @@ export const integrate = (env: EngineEnv, scope: OpScope, def: NetworkDef): Prom
 
 const takeSteps = async (env: EngineEnv, scope: OpScope, def: NetworkDef): Promise<void> => {
   const conf = env.config;
-  await scope.journal.flush();   // what other networks of this command took is in the state
-  const facts = await readNeighbours(scope, def.bridge.zone !== undefined);
+  const wantFirewalld = def.bridge.zone !== undefined;
+  let facts: NeighbourFacts;
+  if (cached !== undefined && cached.op === scope.op && (cached.askedFirewalld || !wantFirewalld)) {
+    facts = cached.facts;
+  } else {
+    await scope.journal.flush();   // what other networks of this command took is in the state
+    facts = await readNeighbours(scope, wantFirewalld);
+    cached = { op: scope.op, facts, askedFirewalld: facts.firewalldSeen || wantFirewalld };
+  }
   const vnetfwZoneInstalled = Object.values(scope.journal.store.state().networks).some((n) => (n.integration ?? []).some((s) => s.shared !== undefined));
   const plan = planIntegration(def, facts, { mode: conf.hostFirewall, explicit: conf.hostFirewallExplicit, vnetfwZoneInstalled });
   for (const w of plan.warnings) env.warn?.(w);
   if (plan.error !== undefined) throw new EngineError(plan.error.code, plan.error.message);
   for (const step of plan.steps) {
+    forget();
     const res = await runStep(scope, { argv: step.argv, purpose: 'apply', integration: step, ...(timeoutOf(step.argv) === undefined ? {} : { timeoutMs: timeoutOf(step.argv) }) });
     const handle = step.nftChain === undefined ? undefined : echoedHandle(res.stdout);
     const reloaded = res.exitCode !== 0 && step.argv.includes('--reload') && await reloadFinished(scope);
@@ -190,6 +206,7 @@ const retake = async (scope: OpScope, name: string, steps: readonly IntegrationS
   for (const old of steps) {
     const step: IntegrationStep = old.nftChain === undefined ? old : { ...old, undo: [] };
     const { handle: _h, ...fresh } = step;
+    forget();
     const res = await runStep(scope, { argv: fresh.argv, purpose: 'apply', integration: fresh, ...(timeoutOf(fresh.argv) === undefined ? {} : { timeoutMs: timeoutOf(fresh.argv) }) });
     if (res.exitCode !== 0) throw new EngineError('ENEIGHBOUR', `${fresh.argv.join(' ')}: ${firstLine(res.stderr) || `exit ${res.exitCode}`}`);
     const handle = fresh.nftChain === undefined ? undefined : echoedHandle(res.stdout);

@@ -2,12 +2,13 @@ import { fromPromise } from 'xstate';
 import type {
   ApplyInput, ApplyOutput, RemoveInput, RollbackInput, RollbackOutput, SwitchInput, SwitchOutput,
 } from '../../machines/index.js';
+import type { NetworkDef } from '../definition/types.js';
 import type { Backend } from '../firewall/index.js';
 import type { NetworkStatus } from '../../state/index.js';
 import type { EngineEnv } from './env.js';
 import { integrate, removeIntegration } from './neighbours.js';
 import { definitionOf, networkStatus } from './network-lookup.js';
-import { prepareHost, removeBridgeIfOurs, repairWork, switchRemoveFirst, undoHost } from './network-work.js';
+import { removeBridgeIfOurs, repairWork, switchRemoveFirst, undoHost } from './network-work.js';
 import type { OpBatches } from './op-batches.js';
 import { rollbackInFlight } from './recovery.js';
 import { forNetwork, type OpScope } from './steps.js';
@@ -39,13 +40,17 @@ export const networkActors = ({ env, scope, batches, failures }: ActorDeps) => {
     apply: fromPromise<ApplyOutput, ApplyInput>(async ({ input }) => {
       const name = input.network;
       const sc = forNetwork(scope, name);
-      const def = definitionOf(store, name);
+      let def: NetworkDef;
+      try { def = definitionOf(store, name); } catch (err) {
+        if (input.mode !== 'repair') { batches.host.leave(name); batches.start.leave(name); }
+        throw err;
+      }
       if (input.mode === 'repair') {
         await repairWork(sc, networkStatus(store, name), def, input.backend);
       } else {
         let created: boolean;
         try {
-          created = (await prepareHost(env, sc, def)).created;
+          created = (await batches.host.join(name, def)).created;
         } catch (err) { batches.start.leave(name); throw err; }
         // Neighbours (firewalld, Docker, host tables) before the rules: a neighbour that
         // refuses fails the start before any rule is in place.

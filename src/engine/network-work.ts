@@ -2,7 +2,7 @@ import type { NetworkDef } from '../definition/types.js';
 import type { Backend, FwRemoval } from '../firewall/index.js';
 import type { NetworkStatus } from '../../state/index.js';
 import { applyFirewall, removeCommands, removeRemoval } from './firewall-driver.js';
-import { bridgeExists, createBridge, deleteBridge, enableForwarding } from './host-driver.js';
+import { createBridges, deleteBridge, enableForwarding } from './host-driver.js';
 import { deleteByHandle, unrecordedNftRules } from './kernel-view.js';
 import type { EngineEnv } from './env.js';
 import { forNetwork, type OpScope } from './steps.js';
@@ -50,20 +50,21 @@ export const removeMany = async (scope: OpScope, statuses: readonly NetworkStatu
   for (const p of parts) clearRemoval(scope, p.st.name, p.b);
 };
 
-// Per network, before its rules: the bridge (created only when absent) and IP forwarding.
-export const prepareHost = async (env: EngineEnv, scope: OpScope, def: NetworkDef): Promise<{ created: boolean }> => {
-  let created = false;
-  try {
-    if (!(await bridgeExists(scope, def.bridge.name))) {
-      created = true;   // set first: a half-made bridge must be removed too
-      await createBridge(scope, def);
+// Per network, before its rules: the bridge (created only when absent; the bridges of all networks
+// of the operation in one batch) and IP forwarding. A network that fails here has nothing left.
+export const prepareHosts = async (env: EngineEnv, scope: OpScope, defs: readonly NetworkDef[]): Promise<Map<string, { created: boolean } | Error>> => {
+  const out = await createBridges(scope, defs);
+  for (const def of defs) {
+    const r = out.get(def.name);
+    if (r === undefined || r instanceof Error) continue;
+    try {
+      await enableForwarding(forNetwork(scope, def.name), def, env.sysctl);
+    } catch (err) {
+      await undoHost(forNetwork(scope, def.name), def, r.created);
+      out.set(def.name, err instanceof Error ? err : new Error(String(err)));
     }
-    await enableForwarding(scope, def, env.sysctl);
-  } catch (err) {
-    if (created) await deleteBridge(scope, def.name, def.bridge.name).catch(() => undefined);
-    throw err;
   }
-  return { created };
+  return out;
 };
 
 export const undoHost = async (scope: OpScope, def: NetworkDef, created: boolean): Promise<void> => {

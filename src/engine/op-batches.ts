@@ -4,12 +4,13 @@ import type { NetworkEvent } from '../../machines/index.js';
 import type { NetworkStatus } from '../../state/index.js';
 import { createBatcher, type Batcher } from './batcher.js';
 import type { EngineEnv } from './env.js';
-import { applyMany, removeMany, switchMany } from './network-work.js';
+import { applyMany, prepareHosts, removeMany, switchMany } from './network-work.js';
 import type { OpScope } from './steps.js';
 
 // The batches one operation's machines join: every start's rules, every stop's removals, every
 // make-before-break switch, each reaching the kernel as one transaction per program.
 export interface OpBatches {
+  host: Batcher<NetworkDef, { created: boolean }>;
   start: Batcher<{ def: NetworkDef; backend: Backend }, FwRemoval>;
   stop: Batcher<NetworkStatus, true>;
   switch: Batcher<{ st: NetworkStatus; def: NetworkDef; to: Backend }, FwRemoval>;
@@ -25,6 +26,8 @@ export const createOpBatches = (env: EngineEnv, scope: OpScope, acting: Readonly
   const count = (t: NetworkEvent['type'], pred: (e: NetworkEvent) => boolean = () => true): number => acting.filter((i) => i.event.type === t && pred(i.event)).length;
   const isMbb = (e: NetworkEvent): boolean => e.type === 'SWITCH' && e.strategy !== 'remove-first';
   return {
+    // Every starting network's bridge in one `ip -batch -`.
+    host: createBatcher(count('START'), async (joined) => prepareHosts(env, scope, [...ordered(joined).values()])),
     start: createBatcher(count('START'), async (joined) => {
       const inputs = ordered(joined);
       const byBackend = new Map<Backend, NetworkDef[]>();

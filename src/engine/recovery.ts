@@ -1,3 +1,4 @@
+import { bridgesAddedBy } from '../host/index.js';
 import { buildRules, isIndexedCommand, removalOfRules } from '../firewall/index.js';
 import type { EngineEnv } from './env.js';
 import { removeCommands } from './firewall-driver.js';
@@ -22,6 +23,7 @@ import { errorMessage } from '../errors.js';
 //   with --delete (errors ignored: the batch may never have run; iptables-restore is atomic).
 // - a bridge the operation set out to create, and that is not recorded as ours, is deleted.
 export const rollbackInFlight = async (env: EngineEnv, name: string, reason: unknown, opts: { writeTransition?: boolean } = {}): Promise<'rolled-back' | 'none'> => {
+  await env.journal.flush();   // program runs only noted (queries) are steps too: numbers stay unique
   const st = networkStatus(env.journal.store, name);
   const inFlight = st.inFlight;
   if (inFlight === null) return 'none';
@@ -44,7 +46,8 @@ export const rollbackInFlight = async (env: EngineEnv, name: string, reason: unk
     await removeCommands(scope, undos, 'rollback');
   }
   await rollbackIntegrationIntents(scope, st, inFlight);
-  const madeBridge = inFlight.steps.some((s) => s.purpose === 'host' && s.argv[1] === 'link' && s.argv[2] === 'add');
+  // A single `ip link add`, or its line in an `ip -batch -` shared by the operation's networks.
+  const madeBridge = inFlight.steps.some((s) => s.purpose === 'host' && bridgesAddedBy(s).includes(st.bridge));
   if (inFlight.kind === 'start' && Object.keys(st.removals).length === 0 && (madeBridge || st.bridgeCreated)) {
     if (await bridgeExists(scope, st.bridge)) await deleteBridge(scope, name, st.bridge);
   }

@@ -1,7 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { NetworkDef } from '../definition/types.js';
-import { VnetfwError } from '../errors.js';
+import { HostError } from './errors.js';
 
 export interface SysctlSetting { key: string; value: string }
 
@@ -13,9 +13,9 @@ export interface Sysctl {
   write(key: string, value: string): Promise<string | undefined>;
 }
 
-export class SysctlError extends VnetfwError {
+export class SysctlError extends HostError {
   constructor(message: string, cause?: unknown) {
-    super('ESYSCTL', message, { exitCode: 1, cause });
+    super('ESYSCTL', message, cause);
     this.name = 'SysctlError';
   }
 }

@@ -134,7 +134,7 @@ export class FakeRunner implements Runner {
       case 'ip6tables-save':
         return runSave(prog, args, k.xt[fam]);
       default: {
-        const r = runIp(args, k.ip);
+        const r = runIp(args, k.ip, stdin);
         k.ip = r.state;
         return r.output;
       }

@@ -26,7 +26,8 @@ interface Scenario { name: string; backend: 'iptables' | 'nftables'; fixture: st
 // Call numbers count per program within the failing `start`: iptables runs iptables-save,
 // ip6tables-save, then one iptables-restore and one ip6tables-restore batch; nftables reads the
 // ruleset once for the neighbours (`nft -j list ruleset`), lists its two tables, then sends one
-// `nft -f -` batch; `ip` checks for the bridge, then creates it (add, addrs, up).
+// `nft -f -` batch; `ip` lists the links, then creates the bridge with one `ip -batch -` (add,
+// addresses, up).
 const scenarios: Scenario[] = [
   { name: 'iptables-restore succeeded, ip6tables-restore exits 1', backend: 'iptables', fixture: 'nat-ipv6', fail: { prog: 'ip6tables-restore', at: 1, mode: 'exit1' } },
   { name: 'ip6tables-restore is killed (SIGKILL) before it runs', backend: 'iptables', fixture: 'nat-ipv6', fail: { prog: 'ip6tables-restore', at: 1, mode: 'kill' } },
@@ -34,8 +35,8 @@ const scenarios: Scenario[] = [
   { name: 'the nft batch exits 1', backend: 'nftables', fixture: 'nat-ipv6', fail: { prog: 'nft', at: 4, mode: 'exit1' } },
   { name: 'nft is killed before it runs', backend: 'nftables', fixture: 'nat-ipv6', fail: { prog: 'nft', at: 4, mode: 'kill' } },
   { name: 'nft applied its batch, then was killed', backend: 'nftables', fixture: 'nat-ipv6', fail: { prog: 'nft', at: 4, mode: 'killafter' } },
-  { name: 'ip addr add fails on the new bridge', backend: 'nftables', fixture: 'nat-default', fail: { prog: 'ip', at: 3, mode: 'exit1' } },
-  { name: 'ip addr add fails on the new bridge', backend: 'iptables', fixture: 'isolated', fail: { prog: 'ip', at: 3, mode: 'exit1' } },
+  { name: 'the bridge\'s ip -batch exits 1', backend: 'nftables', fixture: 'nat-default', fail: { prog: 'ip', at: 2, mode: 'exit1' } },
+  { name: 'the bridge\'s ip -batch made the bridge, then was killed', backend: 'iptables', fixture: 'isolated', fail: { prog: 'ip', at: 2, mode: 'killafter' } },
 ];
 
 describe.skipIf(skip)(`failures on a real kernel${skip ? ` (skipped: ${why})` : ''}`, () => {

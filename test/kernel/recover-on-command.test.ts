@@ -25,14 +25,15 @@ describe.skipIf(skip !== undefined)(`the next command recovers after a crash${sk
   }, 120_000);
   afterAll(async () => { await nsDelAll(); });
 
-  // The program calls of a start on nftables: ip (bridge query), ip link add, ip addr add, ip link
-  // set up, nft list ×2, nft batch; of a stop: nft removal, ip link set down, ip link del.
+  // The program calls of a start on nftables: ip (the links), ip -batch (the bridge: add, address,
+  // up), nft -j list ruleset (neighbours), nft list ×2, nft batch; of a stop: nft removal, ip link
+  // set down, ip link del.
   it('start killed right after its nft batch ran; start again: active with exactly libvirt\'s rules', async () => {
     const ns = await nsNew('recov');
     const st = join(root, 'a');
     const conf = writeConf(join(root, 'a.conf'), 'nftables');
     expect((await vnet(ns, st, conf, ['define', xml])).code).toBe(0);
-    const crash: Crash = { shimDir, counter: join(root, 'a.count'), at: 7, when: 'after' };
+    const crash: Crash = { shimDir, counter: join(root, 'a.count'), at: 6, when: 'after' };
     const killed = await vnet(ns, st, conf, ['start', 'default'], { crash });
     expect(killed.signal).toBe('SIGKILL');
     const again = await vnet(ns, st, conf, ['start', 'default']);

@@ -37,13 +37,14 @@ const opt = (w: string[], key: string): string | undefined => {
   return i >= 0 ? w[i + 1] : undefined;
 };
 
-function linkJson(l: Link): string {
-  const flags = l.kind === 'loopback' ? ['LOOPBACK', 'UP', 'LOWER_UP'] : ['BROADCAST', 'MULTICAST', ...(l.up ? ['UP'] : [])];
-  return JSON.stringify([{
-    ifindex: l.ifindex, ifname: l.name, flags, mtu: l.mtu, qdisc: 'noqueue',
+function linkJson(...ls: Link[]): string {
+  return JSON.stringify(ls.map((l) => ({
+    ifindex: l.ifindex, ifname: l.name,
+    flags: l.kind === 'loopback' ? ['LOOPBACK', 'UP', 'LOWER_UP'] : ['BROADCAST', 'MULTICAST', ...(l.up ? ['UP'] : [])],
+    mtu: l.mtu, qdisc: 'noqueue',
     operstate: l.up ? 'UNKNOWN' : 'DOWN', linkmode: 'DEFAULT', group: 'default', txqlen: 1000,
     link_type: l.kind === 'loopback' ? 'loopback' : 'ether', address: l.address, broadcast: 'ff:ff:ff:ff:ff:ff',
-  }]);
+  })));
 }
 
 // A locally administered MAC derived from the ifindex, stable across runs.
@@ -85,7 +86,7 @@ function exec(s: IpState, args: string[]): string {
     return '';
   }
   if (object === 'link' && (verb === 'show' || verb === 'list')) {
-    if (dev === undefined) return s.links.map((l) => `${l.ifindex}: ${l.name}: mtu ${l.mtu}\n`).join('');
+    if (dev === undefined) return json ? `${linkJson(...s.links)}\n` : s.links.map((l) => `${l.ifindex}: ${l.name}: mtu ${l.mtu}\n`).join('');
     const l = s.links.find((x) => x.name === dev);
     if (!l) throw new IpError(`Device "${dev}" does not exist.`);
     return json ? `${linkJson(l)}\n` : `${l.ifindex}: ${l.name}: mtu ${l.mtu}\n`;
@@ -103,7 +104,32 @@ function exec(s: IpState, args: string[]): string {
   throw new IpError(`Command "${verb}" is unknown, try "ip ${object ?? ''} help".`, 255);
 }
 
-export function runIp(args: string[], state: IpState): { output: ProgramOutput; state: IpState } {
+// `ip [-force] -batch -`: one command per line, each applied as it runs (no transaction). The
+// first failing line stops the batch (with -force: is reported and the batch goes on); ip names it
+// as `Command failed -:N` and exits 1.
+function batch(state: IpState, force: boolean, stdin: string): { output: ProgramOutput; state: IpState } {
+  const next = structuredClone(state);
+  let stderr = '';
+  let failed = false;
+  const lines = stdin.split('\n');
+  if (lines.at(-1) === '') lines.pop();
+  for (const [i, line] of lines.entries()) {
+    const words = line.trim().split(/\s+/).filter((w) => w !== '');
+    if (words.length === 0 || words[0]?.startsWith('#') === true) continue;
+    try {
+      exec(next, words);
+    } catch (e) {
+      stderr += `${(e as IpError).message}\nCommand failed -:${i + 1}\n`;
+      failed = true;
+      if (!force) break;
+    }
+  }
+  return { state: next, output: { exitCode: failed ? 1 : 0, stdout: '', stderr } };
+}
+
+export function runIp(args: string[], state: IpState, stdin?: string): { output: ProgramOutput; state: IpState } {
+  const at = args.indexOf('-batch');
+  if (at >= 0) return batch(state, args.includes('-force'), args[at + 1] === '-' ? stdin ?? '' : '');
   const next = structuredClone(state);
   try {
     return { state: next, output: { exitCode: 0, stdout: exec(next, args), stderr: '' } };

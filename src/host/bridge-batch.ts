@@ -1,0 +1,75 @@
+import type { NetworkDef } from '../definition/types.js';
+import { bridgeCreateCommands } from './bridge.js';
+import { HostError } from './errors.js';
+
+// The bridges of many networks made by one `ip -batch -` (one process instead of four or more per
+// network), and what a batch's record says it may have made (crash recovery reads that).
+
+export const IP_BATCH_ARGV: readonly string[] = ['ip', '-batch', '-'];
+
+// Every link, for one read of which bridges already exist.
+export const linkListQuery = (): string[] => ['ip', '-j', 'link', 'show'];
+
+// The names in `ip -j link show` output; null when it is not that JSON.
+export const parseLinkNames = (stdout: string): Set<string> | null => {
+  try {
+    const parsed: unknown = JSON.parse(stdout);
+    if (!Array.isArray(parsed)) return null;
+    const names = new Set<string>();
+    for (const l of parsed as Array<{ ifname?: unknown }>) if (typeof l === 'object' && l !== null && typeof l.ifname === 'string') names.add(l.ifname);
+    return names;
+  } catch {
+    return null;
+  }
+};
+
+export interface BridgeBatch {
+  argv: string[];
+  stdin: string;
+  // Per network, in order: the 1-based lines of the input that are its own (first = its link add).
+  lines: Array<{ network: string; first: number; last: number }>;
+}
+
+// ip splits a batch line at blanks and reads quotes, backslashes and '#' itself: only words without
+// any of them are written (validated definitions never have them; this keeps it so).
+const PLAIN_WORD = /^[^\s"'\\#]+$/;
+
+export const bridgeCreateBatch = (defs: readonly NetworkDef[]): BridgeBatch => {
+  const out: string[] = [];
+  const lines: BridgeBatch['lines'] = [];
+  for (const def of defs) {
+    const first = out.length + 1;
+    for (const argv of bridgeCreateCommands(def)) {
+      const words = argv.slice(1);
+      const bad = words.find((w) => !PLAIN_WORD.test(w));
+      if (bad !== undefined) throw new HostError('EBATCHWORD', `network '${def.name}': ${JSON.stringify(bad)} cannot be written to ip -batch`);
+      out.push(words.join(' '));
+    }
+    lines.push({ network: def.name, first, last: out.length });
+  }
+  return { argv: [...IP_BATCH_ARGV], stdin: out.map((l) => `${l}\n`).join(''), lines };
+};
+
+// The line at which `ip -batch` stopped ("Command failed -:N"); undefined when stderr does not say.
+export const failedBatchLine = (stderr: string): number | undefined => {
+  const m = /^Command failed -:(\d+)$/m.exec(stderr);
+  return m === null ? undefined : Number(m[1]);
+};
+
+// The bridges a recorded program run may have created: a single `ip link add NAME ...`, or the
+// `link add NAME ...` lines of an `ip -batch -` input. When the run's result is known and ip named
+// the line it stopped at, lines after it never ran and that line itself did nothing.
+export const bridgesAddedBy = (step: { argv: readonly string[]; stdin?: string; result?: { exitCode: number; stderr: string } }): string[] => {
+  const { argv } = step;
+  if (argv[0] !== 'ip') return [];
+  if (argv[1] === 'link' && argv[2] === 'add' && argv[3] !== undefined) return [argv[3]];
+  if (argv.length !== IP_BATCH_ARGV.length || !argv.every((a, i) => a === IP_BATCH_ARGV[i]) || step.stdin === undefined) return [];
+  const stop = step.result === undefined || step.result.exitCode === 0 ? undefined : failedBatchLine(step.result.stderr);
+  const names: string[] = [];
+  step.stdin.split('\n').forEach((line, i) => {
+    if (stop !== undefined && i + 1 >= stop) return;
+    const w = line.split(' ');
+    if (w[0] === 'link' && w[1] === 'add' && w[2] !== undefined) names.push(w[2]);
+  });
+  return names;
+};

@@ -1,0 +1,118 @@
+// The bridges of one operation's networks go to the kernel as one `ip -batch -` after one read of
+// the links (FakeRunner, no root). ip stops at the first line that fails: the networks before it
+// are started, the failing one is left as it was (its half-made bridge deleted, someone else's
+// bridge kept), the ones after it go in a second batch.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { defaultConfig } from '../../../src/config/index.js';
+import { createJournal, defineNetwork, runNetworkOps, type EngineEnv } from '../../../src/engine/index.js';
+import type { Sysctl } from '../../../src/host/index.js';
+import { openStore, type Store } from '../../../state/index.js';
+import { FakeRunner } from '../../doubles/fake-runner.js';
+
+const casesDir = fileURLToPath(new URL('../../fixtures/cases/', import.meta.url));
+const sysctl: Sysctl = { read: () => Promise.resolve('1'), write: () => Promise.resolve('1') };
+const cleanup: Array<() => Promise<void>> = [];
+afterEach(async () => { for (const c of cleanup.splice(0)) await c(); });
+
+const world = async (n: number): Promise<{ env: EngineEnv; fake: FakeRunner; store: Store }> => {
+  const dir = mkdtempSync(join(tmpdir(), 'vnetfw-bridges-'));
+  const store = await openStore(join(dir, 'state'));
+  cleanup.push(async () => { await store.close(); rmSync(dir, { recursive: true, force: true }); });
+  const journal = createJournal(store);
+  const fake = new FakeRunner();
+  const env: EngineEnv = { journal, runner: fake, sysctl, config: defaultConfig(join(dir, 'c')), backend: () => 'nftables' };
+  const base = readFileSync(join(casesDir, 'nat-default.xml'), 'utf8');
+  for (let i = 0; i < n; i++) {
+    const file = join(dir, `n${i}.xml`);
+    writeFileSync(file, base.replace('<name>default</name>', `<name>n${i}</name>`).replace('virbr0', `virbr${i}`)
+      .replace(/192\.168\.122\./g, `192.168.${100 + i}.`));
+    await defineNetwork(journal, file);
+  }
+  return { env, fake, store };
+};
+
+const startAll = (w: { env: EngineEnv }, n: number) =>
+  runNetworkOps(w.env, Array.from({ length: n }, (_, i) => ({ name: `n${i}`, event: { type: 'START', backend: 'nftables' } as const })));
+const ipRuns = (fake: FakeRunner): string[] => fake.calls.filter((c) => c.req.argv[0] === 'ip').map((c) => c.req.argv.join(' '));
+const links = (fake: FakeRunner): string => fake.dump().split('# links\n')[1] ?? '';
+const isBatch = (argv: readonly string[]): boolean => argv.join(' ') === 'ip -batch -';
+
+describe('the bridges of one operation', () => {
+  it('start of 4 networks: one read of the links, one ip -batch making all four (addressed, up)', async () => {
+    const w = await world(4);
+    const res = await startAll(w, 4);
+    expect(res.map((r) => r.status?.state)).toEqual(['active', 'active', 'active', 'active']);
+    expect(ipRuns(w.fake)).toEqual(['ip -j link show', 'ip -batch -']);
+    for (let i = 0; i < 4; i++) {
+      expect(links(w.fake)).toMatch(new RegExp(`virbr${i} bridge up .*192\\.168\\.${100 + i}\\.1/24`));
+      expect(w.store.state().networks[`n${i}`]).toMatchObject({ bridgeCreated: true, bridge: `virbr${i}` });
+    }
+  });
+
+  it('a bridge that already exists is used, not made, and not deleted at stop', async () => {
+    const w = await world(2);
+    await w.fake.run({ argv: ['ip', 'link', 'add', 'virbr1', 'type', 'bridge'] });
+    await startAll(w, 2);
+    const batch = w.fake.calls.find((c) => isBatch(c.req.argv));
+    expect(batch?.req.stdin).toContain('link add virbr0 ');
+    expect(batch?.req.stdin).not.toContain('virbr1');
+    expect(w.store.state().networks.n1).toMatchObject({ state: 'active', bridgeCreated: false });
+    await runNetworkOps(w.env, [{ name: 'n0', event: { type: 'STOP' } }, { name: 'n1', event: { type: 'STOP' } }]);
+    expect(links(w.fake)).not.toContain('virbr0');
+    expect(links(w.fake)).toContain('virbr1');
+  });
+
+  it('someone makes a bridge between the read and the batch: that network fails and its bridge stays, the others start', async () => {
+    const w = await world(3);
+    let raced = false;
+    w.fake.failWhen((req) => {
+      if (isBatch(req.argv) && !raced) {
+        raced = true;
+        void w.fake.run({ argv: ['ip', 'link', 'add', 'virbr1', 'type', 'dummy'] });   // applied at once by the fake
+      }
+      return false;
+    });
+    const res = await startAll(w, 3);
+    expect(res.map((r) => r.status?.state ?? 'failed')).toEqual(['active', 'failed', 'active']);
+    expect(res[1]?.error).toMatch(/^n1: /);
+    expect(w.fake.calls.filter((c) => isBatch(c.req.argv)).map((c) => (c.req.stdin ?? '').match(/^link add (\S+)/gm))).toEqual([
+      ['link add virbr0', 'link add virbr1', 'link add virbr2'], ['link add virbr2'],
+    ]);
+    expect(links(w.fake)).toMatch(/virbr1 dummy down/);
+    expect(w.store.state().networks.n1).toMatchObject({ state: 'stopped', bridgeCreated: false, inFlight: null, removals: {} });
+    expect(w.fake.dump()).not.toContain('192.168.101.');
+  });
+
+  it('ip stops at an address line of the second network: its half-made bridge goes, the others start', async () => {
+    const w = await world(3);
+    let first = true;
+    w.fake.failWhen((req) => {
+      if (!isBatch(req.argv) || !first) return false;
+      first = false;
+      // What ip does when the 5th line fails: lines 1-4 applied (n0 complete, n1's link add), then it stops.
+      const lines = (req.stdin ?? '').split('\n');
+      for (const line of lines.slice(0, 4)) void w.fake.run({ argv: ['ip', ...line.split(' ')] });
+      expect(lines[4]).toMatch(/^addr add 192\.168\.101\.1\/24 /);
+      return { exitCode: 1, stderr: 'Error: ipv4: Address already assigned.\nCommand failed -:5\n' };
+    });
+    const res = await startAll(w, 3);
+    expect(res.map((r) => r.status?.state ?? 'failed')).toEqual(['active', 'failed', 'active']);
+    expect(links(w.fake)).not.toContain('virbr1');
+    expect(links(w.fake)).toMatch(/virbr0 bridge up/);
+    expect(links(w.fake)).toMatch(/virbr2 bridge up/);
+    expect(w.store.state().networks.n1).toMatchObject({ state: 'stopped', bridgeCreated: false, inFlight: null, removals: {} });
+  });
+
+  it('a batch killed without saying where it stopped: every bridge it was to make that exists goes, all its networks fail', async () => {
+    const w = await world(3);
+    w.fake.failWhen((req) => (isBatch(req.argv) ? { signal: 'SIGKILL', afterApply: true } : false));
+    const res = await startAll(w, 3);
+    expect(res.map((r) => r.status?.state ?? 'failed')).toEqual(['failed', 'failed', 'failed']);
+    expect(links(w.fake)).not.toMatch(/virbr/);
+    for (let i = 0; i < 3; i++) expect(w.store.state().networks[`n${i}`]).toMatchObject({ state: 'stopped', bridgeCreated: false, inFlight: null });
+  });
+});
