@@ -187,7 +187,11 @@ class LogStore implements Store {
     this.st = folding.result();
     this.end = { segment: this.end.segment, offset: start + buf.length };
     for (const rec of records) this.appended.next(rec);
-    if (events[0]?.type !== 'snapshot.written' && Math.floor(this.st.seq / this.snapshotEvery) > Math.floor(this.snapSeq / this.snapshotEvery)) {
+    // Not in the middle of an operation: each network in flight would carry its steps, and a batch
+    // shared by 1000 networks its whole input 1000 times over. The boundary stays crossed, so the
+    // snapshot is taken at the first append with nothing in flight (or at close).
+    if (events[0]?.type !== 'snapshot.written' && Math.floor(this.st.seq / this.snapshotEvery) > Math.floor(this.snapSeq / this.snapshotEvery)
+      && !Object.values(this.st.networks).some((n) => n.inFlight !== null)) {
       // Best effort: the records are durable; a failed snapshot only makes the next open slower.
       try { await this.snapshotNow(); } catch { /* retried at the next boundary */ }
     }
