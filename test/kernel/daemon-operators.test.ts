@@ -83,6 +83,53 @@ describe.skipIf(skip !== undefined)(`the daemon for operators${skip === undefine
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
 
+  // A daemon that has done no operation yet (its networks are as it wants them) already shows every
+  // operation series at 0, and the per-network drift and doctor series: Prometheus' rate() and
+  // absent() see them from the first scrape.
+  it('a fresh daemon, before any operation: every operation, program, drift and doctor series is there', async () => {
+    const ns = await nsNew('ops');
+    const dir = mkdtempSync(join(tmpdir(), 'vnetfw-ops-'));
+    dirs.push(dir);
+    const st = join(dir, 'state');
+    const conf = writeConf(join(dir, 'network.conf'), 'nftables', 'host_firewall = "off"\n');
+    expect((await vnet(ns, st, conf, ['define', join(casesDir, 'nat-default.xml')])).code).toBe(0);
+    expect((await vnet(ns, st, conf, ['start', 'default'])).code).toBe(0);
+    const daemon = spawn('ip', ['netns', 'exec', ns, process.execPath, cliPath, '--state-dir', st, '--config', conf, 'daemon', '--no-monitor'], { stdio: 'ignore' });
+    const exited = new Promise<number | null>((r) => daemon.on('exit', (code) => r(code)));
+    try {
+      // The first cycle (reconcile, drift check, doctor) has run once a cycle is counted.
+      const e = await until('the first cycle in the metrics', 30_000, async () => {
+        const r = await vnetRO(st, ['metrics']);
+        if (r.code !== 0) return undefined;
+        const x = parseExposition(r.stdout);
+        return seriesSum(x, 'vnetfw_daemon_cycles_total') >= 1 && (seriesValue(x, 'vnetfw_doctor_last_run_timestamp_seconds') ?? 0) > 0 ? x : undefined;
+      });
+      expect([...e.keys()]).toEqual(FAMILIES);
+      for (const kind of ['start', 'stop', 'switch', 'repair', 'recover', 'undefine', 'adopt']) {
+        for (const outcome of ['committed', 'rolled-back', 'failed']) {
+          expect(seriesValue(e, 'vnetfw_operations_total', { kind, outcome }), `${kind} ${outcome}`).toBe(0);
+          expect(seriesValue(e, 'vnetfw_operation_duration_seconds_count', { kind, outcome }), `${kind} ${outcome}`).toBe(0);
+        }
+      }
+      for (const program of ['nft', 'iptables', 'ip6tables', 'ip', 'tc', 'firewall-cmd']) {
+        for (const purpose of ['apply', 'remove', 'host', 'rollback']) {
+          expect(seriesValue(e, 'vnetfw_program_runs_total', { program, purpose }), `${program} ${purpose}`).toBe(0);
+          expect(seriesValue(e, 'vnetfw_program_failures_total', { program, purpose }), `${program} ${purpose}`).toBe(0);
+        }
+      }
+      expect(seriesValue(e, 'vnetfw_drift_found_total', { network: 'default' })).toBe(0);
+      expect(seriesValue(e, 'vnetfw_drift_repaired_total', { network: 'default' })).toBe(0);
+      for (const owner of ['firewalld', 'Docker', 'ufw', 'unknown']) {
+        for (const verdict of ['drop', 'reject', 'may-drop']) {
+          expect(seriesValue(e, 'vnetfw_doctor_findings', { network: 'default', owner, verdict }), `${owner} ${verdict}`).toBe(0);
+        }
+      }
+    } finally {
+      daemon.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    }
+  });
+
   it('metrics match the log after a switch, a start and drift; the textfile is always whole; readiness and journal priorities', async () => {
     expect(notifyMissing, 'systemd-notify is needed (apt-get install systemd; .ci/run installs it)').toBe(false);
     const ns = await nsNew('ops');
