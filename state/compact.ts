@@ -2,10 +2,11 @@
 // the chain verifiable. The cut is always at a `snapshot.written` record (the anchor), so that a
 // record in the chain attests the state the checkpoint carries: every record before the anchor
 // goes, the segment holding the anchor is rewritten as checkpoint + anchor + the rest, and older
-// segments are removed. The store calls this with its writer lock held (log-store.ts).
+// segments are removed. The writer calls this with its lock held (log-writer.ts).
 //
-// Crash safety: the new head segment is written beside the old one and renamed over it (temporary
-// file, fsync, rename, fsync of the directory). Before the rename the old log is intact; after it
+// Crash safety: the snapshots (caches that point into the old files) are removed first; then the
+// new head segment is written beside the old one and renamed over it (temporary file, fsync,
+// rename, fsync of the directory). Before the rename the old log is intact; after it
 // the log starts at the segment with the checkpoint (liveSegments), so older segments still on
 // disk are ignored until a writer removes them. A kill at any moment leaves the old log or the new
 // one, and both verify.
@@ -16,7 +17,7 @@ import { emptyState, fold, type ProjectionState } from './projection.js';
 import type { LogRecord } from './record.js';
 import { type Position, scanLog } from './replay.js';
 import { listSegments, liveSegments, logDir, segmentPath } from './segments.js';
-import { listSnapshots, snapshotFile } from './snapshot.js';
+import { listSnapshots, snapshotDir, snapshotFile } from './snapshot.js';
 
 // Drop the records before seq `seq`, or those written before time `time` (ms since the epoch).
 export type CompactTarget = { seq: number } | { time: number };
@@ -70,7 +71,7 @@ export const logBytes = (stateDir: string): number =>
   listSegments(stateDir).reduce((n, s) => n + statSync(segmentPath(stateDir, s)).size, 0);
 
 // Points a test can stop at to see what a kill there would leave on disk.
-export type CompactStep = 'renamed' | 'removed' | 'snapshots';
+export type CompactStep = 'snapshots' | 'renamed' | 'removed';
 
 const readFrom = (path: string, offset: number): Buffer => {
   const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
@@ -94,23 +95,26 @@ export const rewriteHead = (stateDir: string, from: number, cut: Cut, onStep?: (
   const seg = cut.at.segment;
   const line = Buffer.from(checkpointLine(from, cut.before, cut.anchor, cut.time), 'utf8');
   const tail = readFrom(segmentPath(stateDir, seg), cut.at.offset);
+  // Snapshots point into the segments about to be rewritten or removed: they go first (they are
+  // only caches), so that none can lead an open into a segment a kill left behind.
+  for (const seq of listSnapshots(stateDir)) {
+    try { unlinkSync(snapshotFile(stateDir, seq)); } catch (err) { if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err; }
+  }
+  fsyncDir(snapshotDir(stateDir));
+  onStep?.('snapshots');
   writeFileAtomicSync(segmentPath(stateDir, seg), Buffer.concat([line, tail]));
   onStep?.('renamed');
   removeStaleSegments(stateDir);
   onStep?.('removed');
-  // Snapshots point into the rewritten or removed segments: none of them is usable any more.
-  for (const seq of listSnapshots(stateDir)) {
-    try { unlinkSync(snapshotFile(stateDir, seq)); } catch { /* gone already */ }
-  }
-  onStep?.('snapshots');
   return line.length - cut.at.offset;
 };
 
-// Removes the segments before the log's checkpoint segment: what an interrupted compaction left.
-export const removeStaleSegments = (stateDir: string): number => {
-  const live = new Set(liveSegments(stateDir));
-  const stale = listSegments(stateDir).filter((s) => !live.has(s));
+// Removes the segments before the log's checkpoint segment (what an interrupted compaction left);
+// returns the segments of the log.
+export const removeStaleSegments = (stateDir: string): number[] => {
+  const live = liveSegments(stateDir);
+  const stale = listSegments(stateDir).filter((s) => s < (live[0] ?? 0));
   for (const s of stale) unlinkSync(segmentPath(stateDir, s));
   if (stale.length > 0) fsyncDir(logDir(stateDir));
-  return stale.length;
+  return live;
 };

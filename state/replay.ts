@@ -8,7 +8,7 @@ import { anchorProblem, type Checkpoint, readCheckpoint } from './checkpoint.js'
 import { StateError } from './errors.js';
 import { GENESIS_HASH } from './hash.js';
 import { decodeLine, type LogRecord } from './record.js';
-import { liveSegments, readLines, segmentPath, type Line } from './segments.js';
+import { listSegments, liveSegments, readLines, segmentPath, type Line } from './segments.js';
 
 export interface Position { segment: number; offset: number }
 
@@ -40,7 +40,9 @@ export interface ScanOptions {
 }
 
 export const scanLog = async (stateDir: string, opts: ScanOptions = {}): Promise<ScanResult> => {
-  const segments = liveSegments(stateDir);
+  // From the start: the log's segments (after a compaction, from its checkpoint's). From a
+  // position: the segments from there on; a checkpoint is then only expected right at it.
+  const segments = opts.from === undefined ? liveSegments(stateDir) : listSegments(stateDir);
   const from = opts.from ?? { segment: segments[0] ?? 1, offset: 0 };
   let seq = opts.after?.seq ?? 0;
   let hash = opts.after?.hash ?? GENESIS_HASH;
@@ -50,7 +52,7 @@ export const scanLog = async (stateDir: string, opts: ScanOptions = {}): Promise
   let bad: Omit<TornTail, 'bytes'> | undefined;
   let checkpoint: Checkpoint | undefined;
   let anchor: Checkpoint | undefined;   // a checkpoint whose attesting record comes next
-  const head = segments[0];
+  const head = opts.from === undefined ? segments[0] : from.segment;
   const todo = segments.filter((s) => s >= from.segment);
   for (const [i, segment] of todo.entries()) {
     const lines = readLines(stateDir, segment, segment === from.segment ? from.offset : 0);

@@ -1,5 +1,6 @@
-// Segment files: <stateDir>/log/000001.jsonl, 000002.jsonl, ... Old segments are never rewritten;
-// only the last one grows (or, after a crash, loses its torn tail).
+// Segment files: <stateDir>/log/000001.jsonl, 000002.jsonl, ... Old segments are never rewritten
+// (but by `log compact`, which replaces the head); only the last one grows (or, after a crash, loses
+// its torn tail).
 import { closeSync, constants, existsSync, openSync, readdirSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 
