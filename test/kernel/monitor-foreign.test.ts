@@ -9,9 +9,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { bg, casesDir, cliBuilt, cliPath, inNs, must, nsDelAll, nsNew, run, sleep, vnet, vnetRO, waitFor, writeConf } from '../fixtures/oracle/kernel.js';
+import {
+  bg, casesDir, cliBuilt, cliPath, inNs, must, netnsSkipReason, nsDelAll, nsNew, run, sleep, vnet, vnetRO, waitFor, writeConf,
+} from '../support/index.js';
 import { parseExposition, seriesSum } from '../support/prom-text.js';
-import { netnsSkipReason } from './helpers/index.js';
 
 const skip = netnsSkipReason ?? (cliBuilt ? undefined : 'dist/ is not built (npm test builds it)');
 const xml = join(casesDir, 'nat-default.xml');
@@ -63,7 +64,7 @@ describe.skipIf(skip !== undefined)(`nft monitor events of other tables${skip ==
       // One change to our own table (a chain added and deleted in one transaction: no drift, so
       // no repair and no echo of one): exactly one cycle.
       await must(inNs(ns, ['nft', '-f', '-'], { input: 'add chain ip libvirt_network probe\ndelete chain ip libvirt_network probe\n' }), 'own change');
-      await waitFor(async () => ({ code: (await cycles(st)) > before ? 0 : 1, signal: null, stdout: '', stderr: '', ms: 0 }), 10_000, 'a cycle after a change to our table');
+      await waitFor(async () => (await cycles(st)) > before, 10_000, 'a cycle after a change to our table');
       await sleep(WINDOW_MS);
       expect(await cycles(st)).toBe(before + 1);
     } finally {
