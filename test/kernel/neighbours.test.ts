@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  bg, cliBuilt, cliPath, CRASH_PROGRAMS, inNs, makeCrashShims, must, netnsSkipReason, nsDelAll, run, statusOf, topoAttach, topoUp, waitFor,
+  armCrash, bg, cliBuilt, cliPath, CRASH_PROGRAMS, inNs, makeCrashShims, must, netnsSkipReason, nsDelAll, run, statusOf, topoAttach, topoUp, waitFor,
   type Backend, type Bg, type Res, type Topo,
 } from '../support/index.js';
 import {
@@ -147,8 +147,8 @@ const crashCase = async (w: World, backend: Backend, isStep: (line: string) => b
   const probe = newCase(backend, hostFirewall);
   const counter = join(shims, 'count');
   // vnetfw passes its children PATH and LC_ALL only: the wrappers read their settings from a file.
-  const crashEnv = (at: number, when: string): NodeJS.ProcessEnv => {
-    writeFileSync(join(shims, 'crash.env'), `CRASH_COUNTER='${counter}' CRASH_AT='${at}' CRASH_WHEN='${when}'\n`);
+  const crashEnv = (at: number, when: 'before' | 'after'): NodeJS.ProcessEnv => {
+    armCrash(shims, counter, at, when);
     return { ...w.env, PATH: `${shims}:${process.env.PATH ?? ''}` };
   };
   await must(cli(w, probe.st, probe.conf, ['define', NET_XML]), 'define');
@@ -159,7 +159,7 @@ const crashCase = async (w: World, backend: Backend, isStep: (line: string) => b
   expect(steps.length, calls.join('\n')).toBeGreaterThan(0);
   await must(cli(w, probe.st, probe.conf, ['stop', 'default']), 'stop');
   expect(await w.config()).toBe(before);
-  const crashes = points.map((p): [number, string] => (p === 'first-after' ? [steps[0] ?? 0, 'after'] : [steps[steps.length - 1] ?? 0, 'before']));
+  const crashes = points.map((p): [number, 'before' | 'after'] => (p === 'first-after' ? [steps[0] ?? 0, 'after'] : [steps[steps.length - 1] ?? 0, 'before']));
   for (const [at, when] of crashes) {
     const c = newCase(backend, hostFirewall);
     await must(cli(w, c.st, c.conf, ['define', NET_XML]), 'define');
