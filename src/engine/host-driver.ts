@@ -1,6 +1,6 @@
 import type { NetworkDef } from '../definition/types.js';
 import {
-  bridgeCreateBatch, bridgeDeleteCommands, bridgeExistsQuery, failedBatchLine, forwardingSysctls, HostError,
+  bridgeCreateBatch, bridgeDeleteBatch, bridgeDeleteCommands, bridgeExistsQuery, failedBatchLine, failedBatchLines, forwardingSysctls, HostError,
   linkListQuery, parseLinkNames, type Sysctl,
 } from '../host/index.js';
 import { ExecError } from '../exec/index.js';
@@ -66,11 +66,37 @@ const made = (scope: OpScope, def: NetworkDef, out: Map<string, { created: boole
   out.set(def.name, { created: true });
 };
 
+// A bridge someone else already removed is what we wanted anyway.
+const GONE = /does not exist|Cannot find device/i;
+
+// The bridges of many stopping networks in one `ip -force -batch -`; per network, true or why its
+// bridge could not be deleted. A run that names no failed line but did not succeed (killed, timed
+// out) fails every network of it.
+export const deleteBridges = async (scope: OpScope, items: ReadonlyArray<{ network: string; bridge: string }>): Promise<Map<string, true | Error>> => {
+  const out = new Map<string, true | Error>();
+  if (items.length === 0) return out;
+  const batch = bridgeDeleteBatch(items);
+  const of: OpScope = items.length === 1 ? { ...scope, network: items[0]?.network } : { ...scope, network: undefined, networks: items.map((i) => i.network) };
+  const res = await runStep(of, { argv: batch.argv, stdin: batch.stdin, purpose: 'host' });
+  const failed = failedBatchLines(res.stderr);
+  const unknown = res.exitCode !== 0 && failed.size === 0;
+  for (const [k, { network, bridge }] of items.entries()) {
+    const own = batch.lines[k];
+    const why = [...failed].filter(([n]) => own !== undefined && n >= own.first && n <= own.last).map(([, w]) => w).filter((w) => !GONE.test(w));
+    if (unknown || why.length > 0) {
+      out.set(network, new HostError('EBRIDGE', `could not delete bridge ${bridge}: ${why.join('; ') || res.stderr.trim() || `exit ${res.exitCode}`}`));
+      continue;
+    }
+    scope.journal.note({ type: 'bridge.deleted', network, op: scope.op, data: { bridge } });
+    out.set(network, true);
+  }
+  return out;
+};
+
 export const deleteBridge = async (scope: OpScope, network: string, bridge: string): Promise<void> => {
   for (const argv of bridgeDeleteCommands(bridge)) {
     const res = await runStep(scope, { argv, purpose: 'host' });
-    // A bridge someone else already removed is what we wanted anyway.
-    if (res.exitCode !== 0 && !/does not exist|Cannot find device/i.test(res.stderr)) throw new ExecError(res);
+    if (res.exitCode !== 0 && !GONE.test(res.stderr)) throw new ExecError(res);
   }
   scope.journal.note({ type: 'bridge.deleted', network, op: scope.op, data: { bridge } });
 };

@@ -8,7 +8,7 @@ import type { NetworkStatus } from '../../state/index.js';
 import type { EngineEnv } from './env.js';
 import { integrate, removeIntegration } from './neighbours.js';
 import { definitionOf, networkStatus } from './network-lookup.js';
-import { removeBridgeIfOurs, repairWork, switchRemoveFirst, undoHost } from './network-work.js';
+import { repairWork, switchRemoveFirst, undoHost } from './network-work.js';
 import type { OpBatches } from './op-batches.js';
 import { rollbackInFlight } from './recovery.js';
 import { forNetwork, type OpScope } from './steps.js';
@@ -67,9 +67,11 @@ export const networkActors = ({ env, scope, batches, failures }: ActorDeps) => {
     remove: fromPromise<void, RemoveInput>(async ({ input }) => {
       const name = input.network;
       const sc = forNetwork(scope, name);
-      await batches.stop.join(name, networkStatus(store, name));
-      await removeIntegration(sc, name);
-      await removeBridgeIfOurs(sc, networkStatus(store, name));
+      try {
+        await batches.stop.join(name, networkStatus(store, name));
+        await removeIntegration(sc, name);
+      } catch (err) { batches.unbridge.leave(name); throw err; }
+      await batches.unbridge.join(name, networkStatus(store, name));
       await commit(name, null);
     }),
     switchBackend: fromPromise<SwitchOutput, SwitchInput>(async ({ input }) => {

@@ -2,7 +2,7 @@ import type { NetworkDef } from '../definition/types.js';
 import type { Backend, FwRemoval } from '../firewall/index.js';
 import type { NetworkStatus } from '../../state/index.js';
 import { applyFirewall, removeCommands, removeRemoval } from './firewall-driver.js';
-import { createBridges, deleteBridge, enableForwarding } from './host-driver.js';
+import { createBridges, deleteBridge, deleteBridges, enableForwarding } from './host-driver.js';
 import { deleteByHandle, unrecordedNftRules } from './kernel-view.js';
 import type { EngineEnv } from './env.js';
 import { forNetwork, type OpScope } from './steps.js';
@@ -71,9 +71,9 @@ export const undoHost = async (scope: OpScope, def: NetworkDef, created: boolean
   if (created) await deleteBridge(scope, def.name, def.bridge.name).catch(() => undefined);
 };
 
-export const removeBridgeIfOurs = async (scope: OpScope, st: NetworkStatus): Promise<void> => {
-  if (st.bridgeCreated) await deleteBridge(scope, st.name, st.bridge);
-};
+// The bridges vnetfw made for stopping networks, all in one batch.
+export const removeOurBridges = (scope: OpScope, statuses: readonly NetworkStatus[]): Promise<Map<string, true | Error>> =>
+  deleteBridges(scope, statuses.filter((st) => st.bridgeCreated).map((st) => ({ network: st.name, bridge: st.bridge })));
 
 // make-before-break for many networks: every new rule set is in place before any old one goes,
 // so at every instant one complete rule set filters each network's guests.

@@ -4,7 +4,7 @@ import type { NetworkEvent } from '../../machines/index.js';
 import type { NetworkStatus } from '../../state/index.js';
 import { createBatcher, type Batcher } from './batcher.js';
 import type { EngineEnv } from './env.js';
-import { applyMany, prepareHosts, removeMany, switchMany } from './network-work.js';
+import { applyMany, prepareHosts, removeMany, removeOurBridges, switchMany } from './network-work.js';
 import type { OpScope } from './steps.js';
 
 // The batches one operation's machines join: every start's rules, every stop's removals, every
@@ -13,6 +13,7 @@ export interface OpBatches {
   host: Batcher<NetworkDef, { created: boolean }>;
   start: Batcher<{ def: NetworkDef; backend: Backend }, FwRemoval>;
   stop: Batcher<NetworkStatus, true>;
+  unbridge: Batcher<NetworkStatus, true>;
   switch: Batcher<{ st: NetworkStatus; def: NetworkDef; to: Backend }, FwRemoval>;
 }
 
@@ -41,6 +42,13 @@ export const createOpBatches = (env: EngineEnv, scope: OpScope, acting: Readonly
       await removeMany(scope, [...inputs.values()]);
       await env.journal.flush();
       return new Map([...inputs.keys()].map((n) => [n, true as const]));
+    }),
+    // Every stopping network's bridge (those vnetfw made) in one `ip -force -batch -`.
+    unbridge: createBatcher(count('STOP'), async (joined) => {
+      const inputs = [...ordered(joined).values()];
+      const out = new Map<string, true | Error>(inputs.map((st) => [st.name, true as const]));
+      for (const [n, r] of await removeOurBridges(scope, inputs)) out.set(n, r);
+      return out;
     }),
     switch: createBatcher(count('SWITCH', isMbb), async (joined) => {
       const inputs = ordered(joined);

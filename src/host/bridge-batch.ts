@@ -1,5 +1,5 @@
 import type { NetworkDef } from '../definition/types.js';
-import { bridgeCreateCommands } from './bridge.js';
+import { bridgeCreateCommands, bridgeDeleteCommands } from './bridge.js';
 import { HostError } from './errors.js';
 
 // The bridges of many networks made by one `ip -batch -` (one process instead of four or more per
@@ -48,6 +48,39 @@ export const bridgeCreateBatch = (defs: readonly NetworkDef[]): BridgeBatch => {
     lines.push({ network: def.name, first, last: out.length });
   }
   return { argv: [...IP_BATCH_ARGV], stdin: out.map((l) => `${l}\n`).join(''), lines };
+};
+
+// The bridges of many networks deleted by one `ip -force -batch -` (down, then del, as one at a
+// time): -force goes on past a line that fails, so a bridge someone already removed does not keep
+// the others.
+export const bridgeDeleteBatch = (items: ReadonlyArray<{ network: string; bridge: string }>): BridgeBatch => {
+  const out: string[] = [];
+  const lines: BridgeBatch['lines'] = [];
+  for (const { network, bridge } of items) {
+    const first = out.length + 1;
+    for (const argv of bridgeDeleteCommands(bridge)) {
+      const words = argv.slice(1);
+      const bad = words.find((w) => !PLAIN_WORD.test(w));
+      if (bad !== undefined) throw new HostError('EBATCHWORD', `network '${network}': ${JSON.stringify(bad)} cannot be written to ip -batch`);
+      out.push(words.join(' '));
+    }
+    lines.push({ network, first, last: out.length });
+  }
+  return { argv: ['ip', '-force', '-batch', '-'], stdin: out.map((l) => `${l}\n`).join(''), lines };
+};
+
+// Each failed line of an `ip -force -batch` run and what ip said about it (the text before its
+// "Command failed -:N").
+export const failedBatchLines = (stderr: string): Map<number, string> => {
+  const out = new Map<number, string>();
+  let said: string[] = [];
+  for (const line of stderr.split('\n')) {
+    const m = /^Command failed -:(\d+)$/.exec(line);
+    if (m === null) { if (line !== '') said.push(line); continue; }
+    out.set(Number(m[1]), said.join(' '));
+    said = [];
+  }
+  return out;
 };
 
 // The line at which `ip -batch` stopped ("Command failed -:N"); undefined when stderr does not say.

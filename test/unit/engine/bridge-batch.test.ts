@@ -115,4 +115,26 @@ describe('the bridges of one operation', () => {
     expect(links(w.fake)).not.toMatch(/virbr/);
     for (let i = 0; i < 3; i++) expect(w.store.state().networks[`n${i}`]).toMatchObject({ state: 'stopped', bridgeCreated: false, inFlight: null });
   });
+
+  it('stop of 4 networks: one ip -force -batch deleting the four bridges vnetfw made', async () => {
+    const w = await world(4);
+    await startAll(w, 4);
+    const from = w.fake.calls.length;
+    const res = await runNetworkOps(w.env, Array.from({ length: 4 }, (_, i) => ({ name: `n${i}`, event: { type: 'STOP' } as const })));
+    expect(res.map((r) => r.status?.state)).toEqual(['stopped', 'stopped', 'stopped', 'stopped']);
+    const ip = w.fake.calls.slice(from).filter((c) => c.req.argv[0] === 'ip');
+    expect(ip.map((c) => c.req.argv.join(' '))).toEqual(['ip -force -batch -']);
+    expect(ip[0]?.req.stdin).toBe([0, 1, 2, 3].map((i) => `link set dev virbr${i} down\nlink del dev virbr${i}\n`).join(''));
+    expect(links(w.fake)).not.toMatch(/virbr/);
+    for (let i = 0; i < 4; i++) expect(w.store.state().networks[`n${i}`]).toMatchObject({ bridgeCreated: false, inFlight: null });
+  });
+
+  it('stop: a bridge someone already removed does not keep the others', async () => {
+    const w = await world(3);
+    await startAll(w, 3);
+    await w.fake.run({ argv: ['ip', 'link', 'del', 'dev', 'virbr1'] });
+    const res = await runNetworkOps(w.env, Array.from({ length: 3 }, (_, i) => ({ name: `n${i}`, event: { type: 'STOP' } as const })));
+    expect(res.map((r) => r.status?.state)).toEqual(['stopped', 'stopped', 'stopped']);
+    expect(links(w.fake)).not.toMatch(/virbr/);
+  });
 });

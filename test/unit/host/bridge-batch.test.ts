@@ -2,7 +2,7 @@
 // commands' argv), where ip stopped, and which bridges a recorded run may have made.
 import { describe, expect, it } from 'vitest';
 import type { NetworkDef } from '../../../src/definition/types.js';
-import { bridgeCreateBatch, bridgesAddedBy, failedBatchLine, parseLinkNames } from '../../../src/host/index.js';
+import { bridgeCreateBatch, bridgeDeleteBatch, bridgesAddedBy, failedBatchLine, failedBatchLines, parseLinkNames } from '../../../src/host/index.js';
 import { isVnetfwError } from '../../../src/errors.js';
 
 const def = (name: string, bridge: string, ips: NetworkDef['ips']): NetworkDef => ({
@@ -74,5 +74,21 @@ describe('bridges a recorded run may have made', () => {
     expect(bridgesAddedBy({ argv: ['ip', 'link', 'del', 'dev', 'vbr1'] })).toEqual([]);
     expect(bridgesAddedBy({ argv: ['nft', '-f', '-'], stdin: 'link add vbr1 type bridge\n' })).toEqual([]);
     expect(bridgesAddedBy({ argv: ['ip', '-force', '-batch', '-'], stdin: 'link del vbr1\n' })).toEqual([]);
+  });
+});
+
+describe('bridge deletion batch', () => {
+  it('down, then del, per bridge; ip goes on past a failed line (-force)', () => {
+    expect(bridgeDeleteBatch([{ network: 'a', bridge: 'vbr1' }, { network: 'b', bridge: 'vbr2' }])).toEqual({
+      argv: ['ip', '-force', '-batch', '-'],
+      stdin: 'link set dev vbr1 down\nlink del dev vbr1\nlink set dev vbr2 down\nlink del dev vbr2\n',
+      lines: [{ network: 'a', first: 1, last: 2 }, { network: 'b', first: 3, last: 4 }],
+    });
+  });
+
+  it('reads every failed line with what ip said about it', () => {
+    expect(failedBatchLines('Cannot find device "vbr1"\nCommand failed -:1\nCannot find device "vbr1"\nCommand failed -:2\nRTNETLINK answers: Operation not permitted\nCommand failed -:4\n'))
+      .toEqual(new Map([[1, 'Cannot find device "vbr1"'], [2, 'Cannot find device "vbr1"'], [4, 'RTNETLINK answers: Operation not permitted']]));
+    expect(failedBatchLines('')).toEqual(new Map());
   });
 });
