@@ -8,13 +8,13 @@
 //    removes vnetfw's rules (libvirt removes its bridge).
 // 3. adopt --all of a network libvirt 9.0 started (no removal list), libvirt made to forget it,
 //    then a live switch to nftables under guest traffic, then stop: nothing of it left.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   bg, canon, casesDir, cliBuilt, cliPath, field, inNs, IP, libvirtdSkipReason, limiter, logRecords, mentions, must, netnsSkipReason, nsDel,
-  nsDelAll, nsNew, oracleDir, reference, run, sleep, startLibvirtd, statusOf, topoAttach, topoUp, vnet, waitFor, writeConf, type Backend,
+  nsDelAll, nsNew, oracleDir, reference, run, startLibvirtd, statusOf, topoAttach, topoUp, vnet, waitFor, writeConf, type Backend,
   type Libvirtd, type Reference, type Topo,
 } from '../support/index.js';
 
@@ -26,16 +26,21 @@ const nameOf = (xmlFile: string): string => /<name>([^<]+)</.exec(readFileSync(x
 // returns what was lost.
 const underTraffic = async (t: Topo, tmp: string, act: () => Promise<void>): Promise<{ sent: number; received: number; tcp: string }> => {
   const peers = join(tmp, `peers-${Date.now()}`);
-  writeFileSync(peers, '');
-  const server = bg(['ip', 'netns', 'exec', t.W, 'python3', join(oracleDir, 'echo_server.py'), '7000', peers]);
+  const echoes = `${peers}.echoes`;
+  writeFileSync(peers, ''); writeFileSync(echoes, '');
+  // Messages the wan echoed so far: the test waits on traffic, never sleeps.
+  const echoed = (): number => statSync(echoes).size;
+  const echoedMore = (n: number, what: string): Promise<number> => { const from = echoed(); return waitFor(() => echoed() >= from + n, 15_000, what, 20); };
+  const server = bg(['ip', 'netns', 'exec', t.W, 'python3', join(oracleDir, 'echo_server.py'), '7000', peers, echoes]);
   try {
     await waitFor(() => inNs(t.W, ['sh', '-c', 'ss -Hltn | grep -q ":7000 "']), 10_000, 'the echo server');
     const stop = join(tmp, `stop-${Date.now()}`);
     const client = bg(['ip', 'netns', 'exec', t.G, 'python3', join(oracleDir, 'echo_client.py'), '10.200.0.2', '7000', stop]);
-    await waitFor(() => Promise.resolve({ code: readFileSync(peers, 'utf8').trim() === '' ? 1 : 0, signal: null, stdout: '', stderr: '', ms: 0 }), 10_000, 'the TCP session');
     const ping = bg(['ip', 'netns', 'exec', t.G, 'ping', '-q', '-c', '400', '-i', '0.01', '10.200.0.2']);
-    await sleep(500);
+    await echoedMore(30, 'the TCP session to carry traffic');
     await act();
+    // The session goes on over the new rules.
+    await echoedMore(20, 'the TCP session to carry traffic after the change');
     const p = await ping.done;
     writeFileSync(stop, '');
     const c = await client.done;
@@ -127,7 +132,6 @@ describe.skipIf(skip !== undefined)(`beside the real libvirtd 9.0${skip === unde
     const traffic = await underTraffic(t, tmp, async () => {
       writeConf(hookConf, 'iptables');
       await must(cli(['reconcile']), 'reconcile to iptables');
-      await sleep(300);
     });
     expect(traffic.received).toBe(traffic.sent);
     expect(traffic.tcp).toMatch(/ broke=no$/);
@@ -182,7 +186,6 @@ describe.skipIf(skip !== undefined)(`beside the real libvirtd 9.0${skip === unde
     const traffic = await underTraffic(t, tmp, async () => {
       writeConf(conf, 'nftables');
       await must(vnet(t.H, st, conf, ['reconcile']), 'reconcile to nftables');
-      await sleep(300);
     });
     expect(traffic.received).toBe(traffic.sent);
     expect(traffic.tcp).toMatch(/ broke=no$/);
