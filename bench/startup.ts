@@ -1,8 +1,10 @@
 // Start-up of the CLI next to the floor, `node -e 0`, measured side by side in one run (rounds,
 // each running every command once, in turn, so machine load hits all of them alike). Each run is
 // timed by bash's `time` (wall, user, sys; ms resolution) around the process alone.
-//   node dist/bench/run.js startup [--runs 21]
-// Needs no root: the state directory is a temporary one with 10 defined networks.
+//   node dist/bench/run.js startup [--runs 21] [--baseline DIR]
+// Needs no root: the state directory is a temporary one with 10 defined networks. --baseline: another
+// built checkout (e.g. the commit before a change) whose bin/vnetfw.js runs the same commands in
+// the same rounds, for a before/after side by side.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -61,6 +63,16 @@ export const startupBench: Bench = {
         ['unbundled: --version', [process.execPath, unbundled, '--version']],
         ['unbundled: list', [process.execPath, unbundled, ...g, 'list']],
       ];
+      const baseline = arg(args, '--baseline', '');
+      if (baseline !== '') {
+        const old = join(baseline, 'bin', 'vnetfw.js');
+        cases.push(
+          ['baseline: --version', [process.execPath, old, '--version']],
+          ['baseline: list (10 networks)', [process.execPath, old, ...g, 'list']],
+          ['baseline: status n3', [process.execPath, old, ...g, 'status', 'n3']],
+          ['baseline: start nosuch', [process.execPath, old, ...g, 'start', 'nosuch']],
+        );
+      }
       const samples = new Map<string, Sample[]>(cases.map(([n]) => [n, []]));
       for (const [, argv] of cases) timed(argv); // warm the page cache
       for (let r = 0; r < runs; r++) for (const [n, argv] of cases) samples.get(n)!.push(timed(argv));

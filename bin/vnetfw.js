@@ -10,8 +10,11 @@ const { join } = require('node:path');
 
 const cli = join(__dirname, '..', 'dist', 'src', 'cli');
 const mtime = (name) => { try { return statSync(join(cli, name)).mtimeMs; } catch { return -1; } };
+// V8's code cache of the bundle, left by the build (dist/src/cli/code-cache.cjs says when it is
+// used); without it the bundle is compiled as usual.
+const codeCache = () => { try { require(join(cli, 'code-cache.cjs')).installCodeCache(cli, 'use'); } catch { /* compiled as usual */ } };
 const load = mtime('vnetfw.cjs') >= mtime('main.js')
-  ? Promise.resolve(require(join(cli, 'vnetfw.cjs')))
+  ? (codeCache(), Promise.resolve(require(join(cli, 'vnetfw.cjs'))))
   : import('../dist/src/cli/main.js');
 
 // `vnetfw log | head`: a reader that goes away is not an error worth a stack trace.

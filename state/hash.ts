@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 
 // The hash chain is defined over a canonical JSON form so that anyone can recompute it from the
 // parsed record with any JSON library: object keys sorted by UTF-16 code unit order (what
@@ -48,7 +47,10 @@ export const canonicalJson = (value: unknown): string => {
   return out === undefined ? 'null' : out;
 };
 
-export const sha256Hex = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');
+// node:crypto is loaded on the first hash, not with this module: the event definitions import it,
+// so every command would load it (a few ms of `vnetfw --version`, which hashes nothing).
+export const sha256Hex = (text: string): string =>
+  process.getBuiltinModule('node:crypto').createHash('sha256').update(text, 'utf8').digest('hex');
 
 // prev of the first record.
 export const GENESIS_HASH = '0'.repeat(64);
