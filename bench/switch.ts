@@ -121,6 +121,10 @@ export const switchBench: Bench = {
     process.stdout.write(`rules of ours on the kernel after start/switch/stop (nft lines, iptables lines):\n${checks.join('\n')}\n`);
     const dnote = sizes.map((n) => phase(results[n]?.daemon, 'switch')?.note).find((x) => x !== undefined);
     if (dnote !== undefined) process.stdout.write(`daemon switch measured as: ${dnote}\n`);
+    for (const n of sizes) {
+      const cpu = results[n]?.daemon?.daemonCpuMs;
+      if (typeof cpu === 'number') process.stdout.write(`N=${n} daemon: its own CPU time during the switch ${cpu} ms (user + system, 10 ms ticks)\n`);
+    }
     mkdirSync('bench-results', { recursive: true });
     writeFileSync('bench-results/switch.json', `${JSON.stringify({ machine, sizes, methods, results, startup, single, bridges: bridgeName(1) }, null, 2)}\n`);
     process.stdout.write('wrote bench-results/switch.json\n');

@@ -215,6 +215,13 @@ const daemon = async (n: number, dir: string): Promise<WorkerResult> => {
     const p0 = await v.intended();
     const lines0 = v.logLines().length;
     let how: string;
+    // The daemon's own CPU time (user + system, /proc, 10 ms ticks) over the switch: what it costs
+    // besides waiting for its programs and for a CPU (steadier than wall time on a loaded machine).
+    const cpuMs = (): number => {
+      const f = readFileSync(`/proc/${child.pid ?? 0}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+      return (Number(f[11]) + Number(f[12])) * 10;
+    };
+    const c0 = cpuMs();
     const t = performance.now();
     v.backend('iptables');
     if (api !== undefined) {
@@ -230,12 +237,13 @@ const daemon = async (n: number, dir: string): Promise<WorkerResult> => {
       how = 'config rewritten + SIGHUP, polling the log files for N operation.committed';
     }
     const ms = performance.now() - t;
+    const daemonCpuMs = cpuMs() - c0;
     const sw: Phase = { ms, programs: (await v.intended()) - p0, note: how };
     const afterSwitch = await kernelCounts();
     await sleep(500);
     const stop = await v.timed(['stop', ...names(n)]);
     const afterStop = await kernelCounts();
-    return { start, switch: sw, stop, check: JSON.stringify({ afterStart, afterSwitch, afterStop }), daemonSaid: said.slice(-4000) };
+    return { start, switch: sw, stop, check: JSON.stringify({ afterStart, afterSwitch, afterStop }), daemonSaid: said.slice(-4000), daemonCpuMs };
   } finally {
     child.kill('SIGTERM');
     await new Promise((r) => { if (child.exitCode !== null) r(null); else child.once('exit', r); });

@@ -58,7 +58,9 @@ describe('npm package', () => {
     expect(files).toContain('dist/machines/index.js');
     const shipped = (f: string): boolean =>
       /^(package\.json|README\.md|LICENSE)$/.test(f) || f === 'bin/vnetfw.js' || f === 'bin/package.json'
-      || /^dist\/(src|machines|state)\/.+\.js$/.test(f) || /^dist\/src\/cli\/vnetfw(-[\w-]+)?\.cjs$/.test(f);
+      || /^dist\/(src|machines|state)\/.+\.js$/.test(f) || /^dist\/src\/cli\/vnetfw(-[\w-]+)?\.cjs$/.test(f)
+      // V8's code cache of the bundle and the launcher's hook that reads it
+      || f === 'dist/src/cli/code-cache.cjs' || /^dist\/src\/cli\/code-cache\/(manifest\.json|vnetfw(-[\w-]+)?\.cjs\.bin)$/.test(f);
     expect(files.filter((f) => !shipped(f))).toEqual([]);
 
     const prefix = join(work, 'root', 'usr', 'local');
@@ -76,6 +78,13 @@ describe('npm package', () => {
 
     const version = run([bin, '--version'], work);
     expect(version).toMatchObject({ code: 0, stdout: `vnetfw ${pkg.version}\n` });
+    // The code cache packed with the bundle is the one the installed bundle is compiled from.
+    const cli = join(home, 'dist', 'src', 'cli');
+    const cached = run([process.execPath, '-e', `const cc = require(${JSON.stringify(join(cli, 'code-cache.cjs'))}).installCodeCache(${JSON.stringify(cli)}, 'use');
+      require(${JSON.stringify(join(cli, 'vnetfw.cjs'))}); require(${JSON.stringify(join(cli, 'vnetfw-engine.cjs'))});
+      process.stdout.write(JSON.stringify({ used: cc.used, refused: cc.refused }));`], work);
+    expect(cached.code, cached.stderr).toBe(0);
+    expect(JSON.parse(cached.stdout)).toEqual({ used: expect.arrayContaining(['vnetfw.cjs', 'vnetfw-engine.cjs']) as unknown, refused: [] });
 
     // plan runs the whole rule path (XML parse, rule builders, formatting) from the install.
     const xml = join(work, 'default.xml');
