@@ -7,7 +7,7 @@ import type { OpExtra, OpKind } from './open-operation.js';
 
 // What reconcile does, decided in one place from the recorded state, what the kernel was seen to
 // hold and the configuration; nothing here reads or writes anything. The executors (reconcile.ts,
-// repair.ts) carry the operations out in the order given.
+// drift.ts) carry the operations out in the order given.
 
 export type Settled = 'active' | 'stopped';
 
@@ -53,7 +53,7 @@ export const stateAfterRollback = (st: NetworkStatus): Settled =>
   Object.keys(st.removals).length > 0 || (st.state === 'active' && st.definition?.forward.mode === 'open') ? 'active' : 'stopped';
 
 // Every network with an operation that never ended (the process died mid-way).
-export const isInterrupted = (st: NetworkStatus): boolean => st.inFlight !== null || !['stopped', 'active', 'failed'].includes(st.state);
+const isInterrupted = (st: NetworkStatus): boolean => st.inFlight !== null || !['stopped', 'active', 'failed'].includes(st.state);
 
 // The networks to recover, in the order the log defined them, and their state afterwards.
 export const planRecovery = (state: ProjectionState, names?: readonly string[]): Array<Extract<PlannedOp, { op: 'recover' }>> =>
