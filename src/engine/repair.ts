@@ -24,7 +24,7 @@ export const checkAndRepair = async (env: EngineEnv, fresh: ReadonlySet<string> 
   const actions: ReconcileAction[] = [];
   for (const name of [...new Set(drift.map((d) => d.network))]) {
     try {
-      await repairDrift(env, [drift.find((d) => d.network === name) as Drift], (n) => runNetworkOp(env, n, { type: 'REPAIR' }));
+      await repairDrift(env, drift.filter((d) => d.network === name), (n) => runNetworkOp(env, n, { type: 'REPAIR' }));
       actions.push({ network: name, action: describe(drift.filter((d) => d.network === name)), ok: true });
     } catch (err) {
       actions.push({ network: name, action: 'failed', ok: false, error: `repairing drift: ${message(err)}` });
