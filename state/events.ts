@@ -60,7 +60,7 @@ const v1 = {
       'networks?': arrOf(str), 'integration?': integrationStep,
     }),
   },
-  // argv/stdin repeat the intended command's (the store fills them in), so each finished record
+  // argv/stdin repeat the intended command's (runStep writes them), so each finished record
   // alone says what ran and how it ended. A query that found nothing keeps only a digest of its
   // output: stdout/stderr empty, `stdoutSha256`/`stderrSha256` and the sizes in bytes (see
   // digestOutput).

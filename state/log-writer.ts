@@ -27,8 +27,6 @@ const CLOSE_SNAPSHOT_AFTER = 1_000;
 export class LogWriter extends LogReader {
   private fd = -1;
   private chain: Promise<unknown> = Promise.resolve();
-  // argv/stdin of commands intended but not yet finished, keyed network|op|step.
-  private readonly running = new Map<string, { argv: string[]; stdin?: string }>();
   private broken: string | undefined;
   private readonly io: FileIo;
   private readonly now: () => Date;
@@ -60,20 +58,6 @@ export class LogWriter extends LogReader {
 
   private get snapshotEvery(): number { return this.opts.snapshotEvery ?? DEFAULT_SNAPSHOT_EVERY; }
 
-  // Copies the intended command's argv/stdin into its command.finished record.
-  private withCommand(e: NewEvent): NewEvent {
-    if (e.type !== 'command.intended' && e.type !== 'command.finished') return e;
-    const d = e.data as { step: number; argv?: string[]; stdin?: string };
-    const key = `${e.network ?? ''}|${e.op ?? ''}|${d.step}`;
-    if (e.type === 'command.intended') {
-      this.running.set(key, d.stdin === undefined ? { argv: d.argv ?? [] } : { argv: d.argv ?? [], stdin: d.stdin });
-      return e;
-    }
-    const cmd = this.running.get(key);
-    this.running.delete(key);
-    return cmd === undefined || d.argv !== undefined ? e : ({ ...e, data: { ...d, ...cmd } } as NewEvent);
-  }
-
   override append(events: NewEvent[]): Promise<LogRecord[]> {
     const run = this.chain.then(() => this.doAppend(events));
     this.chain = run.catch(() => undefined); // one failed append must not block the next
@@ -92,7 +76,7 @@ export class LogWriter extends LogReader {
     for (const [i, raw] of events.entries()) {
       const problem = checkEvent(raw);
       if (problem !== null) throw new StateError('EEVENT', `event ${i} (${String(raw.type)}) is not valid: ${problem}`);
-      const e = this.withCommand(normalizeEvent(raw));
+      const e = normalizeEvent(raw);
       const { record, line } = sealRecord({
         v: RECORD_VERSION, seq: ++seq, time, type: e.type,
         ...(e.network === undefined ? {} : { network: e.network }), ...(e.op === undefined ? {} : { op: e.op }),

@@ -34,8 +34,6 @@ export interface StepRequest {
   timeoutMs?: number;
 }
 
-const MAX_OUT = 64 * 1024;
-const clip = (s: string): string => (s.length > MAX_OUT ? s.slice(0, MAX_OUT) : s);
 
 // Runs one program the write-ahead way: its intent is on disk before it starts, its result is
 // journalled after. Queries are journalled too (CONTRACT: every run is recorded), but their
@@ -84,9 +82,12 @@ export const runStep = async (scope: OpScope, req: StepRequest): Promise<RunResu
     ...programEnv(req.argv),
   });
   const where = { ...(who.network === undefined ? {} : { network: who.network }), op: scope.op };
+  // The finished record repeats the command it ran, so each program run reads whole on its own.
   const base = {
     step,
     ...(who.networks === undefined ? {} : { networks: who.networks }),
+    argv: req.argv,
+    ...(req.stdin === undefined ? {} : { stdin: req.stdin }),
     exitCode: result.exitCode,
     durationMs: result.durationMs,
     ...(result.signal === undefined ? {} : { signal: result.signal }),
@@ -97,11 +98,7 @@ export const runStep = async (scope: OpScope, req: StepRequest): Promise<RunResu
     scope.journal.noteQuery({ type: 'command.finished', ...where, data: { ...base, stdout: result.stdout, stderr: result.stderr } });
     return result;
   }
-  const truncated = result.stdout.length > MAX_OUT || result.stderr.length > MAX_OUT;
-  scope.journal.note({
-    type: 'command.finished',
-    ...where,
-    data: { ...base, stdout: clip(result.stdout), stderr: clip(result.stderr), ...(truncated ? { truncated: true } : {}) },
-  });
+  // The whole output: the store cuts what it keeps (one limit, in bytes, with the size kept).
+  scope.journal.note({ type: 'command.finished', ...where, data: { ...base, stdout: result.stdout, stderr: result.stderr } });
   return result;
 };

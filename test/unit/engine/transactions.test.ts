@@ -1,7 +1,8 @@
 // The engine's transactions against the in-memory FakeRunner (no root): start, stop and backend
 // switches through runNetworkOp; a failure injected at every program call of a start (exit 1, or
 // killed after the program did its work) leaves the fake kernel and the projection as before;
-// and every program run has its command.intended record before its command.finished.
+// and every program run has its command.intended record before its command.finished, which
+// repeats the command's argv and stdin.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -75,6 +76,9 @@ const expectIntentBeforeFinish = async (w: World): Promise<void> => {
     expect(fin).toHaveLength(1);
     expect(fin[0]!.seq).toBeGreaterThan(rec.seq);
     expect((fin[0]!.data as { exitCode: number }).exitCode).toBe(c.result.exitCode);
+    // A finished command repeats what ran, so the record alone tells the story.
+    expect((fin[0]!.data as { argv: string[] }).argv).toEqual(c.req.argv);
+    expect((fin[0]!.data as { stdin?: string }).stdin).toBe(c.req.stdin);
   });
 };
 

@@ -31,16 +31,18 @@ export const removal = (backend: 'iptables' | 'nftables' = 'iptables'): FwRemova
 });
 
 // A realistic operation: start with two commands, a removal and the commit.
+const INSERT_ARGV = ['iptables', '-w', '--table', 'filter', '--insert', 'LIBVIRT_INP', '--in-interface', 'virbr0', '--jump', 'ACCEPT'];
+
 export const startOp = (network = 'default', op = 'op-1'): NewEvent[] => [
   event('operation.started', { kind: 'start', to: 'iptables' }, { network, op }),
   event('network.transition', { from: 'stopped', to: 'applying', event: 'START' }, { network, op }),
   event('command.intended', {
-    step: 1, argv: ['iptables', '-w', '--table', 'filter', '--insert', 'LIBVIRT_INP', '--in-interface', 'virbr0', '--jump', 'ACCEPT'],
+    step: 1, argv: INSERT_ARGV,
     commands: [{ program: 'iptables', args: ['--table', 'filter', '--insert', 'LIBVIRT_INP', '--in-interface', 'virbr0', '--jump', 'ACCEPT'] }],
     purpose: 'apply',
     undo: [{ program: 'iptables', args: ['--table', 'filter', '--delete', 'LIBVIRT_INP', '--in-interface', 'virbr0', '--jump', 'ACCEPT'] }],
   }, { network, op }),
-  event('command.finished', { step: 1, exitCode: 0, stdout: '', stderr: '', durationMs: 3 }, { network, op }),
+  event('command.finished', { step: 1, argv: INSERT_ARGV, exitCode: 0, stdout: '', stderr: '', durationMs: 3 }, { network, op }),
   event('removal.recorded', { removal: removal() }, { network, op }),
   event('operation.committed', { backend: 'iptables' }, { network, op }),
   event('network.transition', { from: 'applying', to: 'active', event: 'APPLIED' }, { network, op }),
