@@ -35,7 +35,7 @@ export const createBridges = async (scope: OpScope, defs: readonly NetworkDef[])
   let todo = defs.filter((d) => !present.has(d.bridge.name));
   while (todo.length > 0) {
     const batch = bridgeCreateBatch(todo);
-    const res = await runStep(of(todo), { argv: batch.argv, stdin: batch.stdin, purpose: 'host' });
+    const res = await runStep(of(todo), { argv: batch.argv, stdin: batch.stdin, purpose: 'host', timeoutMs: batchTimeout(todo.length) });
     if (res.exitCode === 0) {
       for (const d of todo) made(scope, d, out);
       return out;
@@ -66,6 +66,11 @@ const made = (scope: OpScope, def: NetworkDef, out: Map<string, { created: boole
   out.set(def.name, { created: true });
 };
 
+// A batch does the work of many single runs: the kernel takes ~50 ms to unregister each bridge
+// (an RCU grace period per device), so 1000 of them take about a minute. Its time limit grows with
+// it: a minute, plus half a second per bridge.
+const batchTimeout = (bridges: number): number => 60_000 + 500 * bridges;
+
 // A bridge someone else already removed is what we wanted anyway.
 const GONE = /does not exist|Cannot find device/i;
 
@@ -77,7 +82,7 @@ export const deleteBridges = async (scope: OpScope, items: ReadonlyArray<{ netwo
   if (items.length === 0) return out;
   const batch = bridgeDeleteBatch(items);
   const of: OpScope = items.length === 1 ? { ...scope, network: items[0]?.network } : { ...scope, network: undefined, networks: items.map((i) => i.network) };
-  const res = await runStep(of, { argv: batch.argv, stdin: batch.stdin, purpose: 'host' });
+  const res = await runStep(of, { argv: batch.argv, stdin: batch.stdin, purpose: 'host', timeoutMs: batchTimeout(items.length) });
   const failed = failedBatchLines(res.stderr);
   const unknown = res.exitCode !== 0 && failed.size === 0;
   for (const [k, { network, bridge }] of items.entries()) {

@@ -47,6 +47,7 @@ describe('the bridges of one operation', () => {
     const res = await startAll(w, 4);
     expect(res.map((r) => r.status?.state)).toEqual(['active', 'active', 'active', 'active']);
     expect(ipRuns(w.fake)).toEqual(['ip -j link show', 'ip -batch -']);
+    expect(w.fake.calls.find((c) => isBatch(c.req.argv))?.req.timeoutMs).toBe(60_000 + 4 * 500);
     for (let i = 0; i < 4; i++) {
       expect(links(w.fake)).toMatch(new RegExp(`virbr${i} bridge up .*192\\.168\\.${100 + i}\\.1/24`));
       expect(w.store.state().networks[`n${i}`]).toMatchObject({ bridgeCreated: true, bridge: `virbr${i}` });
@@ -124,6 +125,8 @@ describe('the bridges of one operation', () => {
     expect(res.map((r) => r.status?.state)).toEqual(['stopped', 'stopped', 'stopped', 'stopped']);
     const ip = w.fake.calls.slice(from).filter((c) => c.req.argv[0] === 'ip');
     expect(ip.map((c) => c.req.argv.join(' '))).toEqual(['ip -force -batch -']);
+    // The kernel takes ~50 ms per bridge it unregisters: the batch's limit grows with its bridges.
+    expect(ip[0]?.req.timeoutMs).toBe(60_000 + 4 * 500);
     expect(ip[0]?.req.stdin).toBe([0, 1, 2, 3].map((i) => `link set dev virbr${i} down\nlink del dev virbr${i}\n`).join(''));
     expect(links(w.fake)).not.toMatch(/virbr/);
     for (let i = 0; i < 4; i++) expect(w.store.state().networks[`n${i}`]).toMatchObject({ bridgeCreated: false, inFlight: null });
