@@ -2,27 +2,16 @@
 // left behind, no operation left open, a network defined before keeps its definition. Failures
 // injected: the log write that records the adoption fails (the disk), and the last kernel query
 // (is the bridge there?) gives no answer (the fake executor kills `ip`).
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, expect, it } from 'vitest';
-import { defaultConfig } from '../../../src/config/index.js';
+import { casesDir, closeEngineWorlds, engineWorld, type EngineWorld } from '../../doubles/engine-world.js';
 import { parseNetworkXml, type NetworkDef } from '../../../src/definition/index.js';
-import { adoptFromLibvirt, createJournal, type EngineEnv } from '../../../src/engine/index.js';
-import type { Sysctl } from '../../../src/host/index.js';
-import { event, openStore, type LogRecord, type Store } from '../../../state/index.js';
+import { adoptFromLibvirt } from '../../../src/engine/index.js';
+import { event, openStore, type LogRecord } from '../../../state/index.js';
 import { nodeIo, type FileIo } from '../../../state/file-io.js';
-import { FakeRunner } from '../../doubles/fake-runner.js';
 
-const casesDir = fileURLToPath(new URL('../../fixtures/cases/', import.meta.url));
-const sysctl: Sysctl = { read: () => Promise.resolve('0'), write: () => Promise.resolve('0') };
-const open: Store[] = [];
-const dirs: string[] = [];
-afterEach(async () => {
-  for (const s of open.splice(0)) await s.close();
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
+afterEach(closeEngineWorlds);
 
 // libvirt >= 10.4's status file of the default network (iptables), one rule in its removal list.
 const statusFile = (dir: string): string => {
@@ -49,16 +38,10 @@ const failingIo = (marker: string): { io: FileIo; armed: { on: boolean } } => {
   };
 };
 
-const world = async (io?: FileIo): Promise<{ env: EngineEnv; fake: FakeRunner; store: Store; dir: string; stateDir: string }> => {
-  const dir = mkdtempSync(join(tmpdir(), 'vnetfw-adopt-aon-'));
-  dirs.push(dir);
-  const stateDir = join(dir, 'state');
-  const store = await openStore(stateDir, io === undefined ? {} : { io });
-  open.push(store);
-  const fake = new FakeRunner();
-  await fake.run({ argv: ['ip', 'link', 'add', 'virbr0', 'type', 'bridge'] });
-  const env: EngineEnv = { journal: createJournal(store), runner: fake, sysctl, config: defaultConfig(join(dir, 'network.conf')), backend: () => 'iptables' };
-  return { env, fake, store, dir, stateDir };
+const world = async (io?: FileIo): Promise<EngineWorld> => {
+  const w = await engineWorld({ backend: 'iptables', sysctl: '0', ...(io === undefined ? {} : { io }) });
+  await w.fake.run({ argv: ['ip', 'link', 'add', 'virbr0', 'type', 'bridge'] });
+  return w;
 };
 
 const records = async (stateDir: string): Promise<LogRecord[]> => {

@@ -2,35 +2,19 @@
 // the fake kernel: libvirt's iptables commands for the case (test/fixtures/cases) are run on it, the
 // rules are derived from the definition and checked; exactly those present are recorded (in
 // libvirt's legacy removal order), the missing ones named; nothing is changed on the kernel.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { defaultConfig } from '../../../src/config/index.js';
-import { adoptFromLibvirt, createJournal, type EngineEnv } from '../../../src/engine/index.js';
-import { FakeRunner } from '../../doubles/fake-runner.js';
-import type { Sysctl } from '../../../src/host/index.js';
-import { openStore, type Store } from '../../../state/index.js';
+import { casesDir, closeEngineWorlds, engineWorld } from '../../doubles/engine-world.js';
+import { adoptFromLibvirt } from '../../../src/engine/index.js';
 import { libvirtCommands } from '../../support/rulesets.js';
 
-const casesDir = fileURLToPath(new URL('../../fixtures/cases/', import.meta.url));
-const sysctl: Sysctl = { read: () => Promise.resolve('0'), write: () => Promise.resolve('0') };
-const open: Store[] = [];
-const dirs: string[] = [];
-afterEach(async () => {
-  for (const s of open.splice(0)) await s.close();
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
+afterEach(closeEngineWorlds);
 
 const argvOf = (line: string): string[] => line.split(/\s+/).map((w) => w.replace(/^'(.*)'$/, '$1'));
 
 const world = async (name: string, skip?: (argv: string[]) => boolean) => {
-  const dir = mkdtempSync(join(tmpdir(), 'vnetfw-adopt-legacy-'));
-  dirs.push(dir);
-  const store = await openStore(join(dir, 'state'));
-  open.push(store);
-  const fake = new FakeRunner();
+  const { env, fake, store, dir } = await engineWorld({ backend: 'iptables', sysctl: '0' });
   await fake.run({ argv: ['ip', 'link', 'add', 'virbr0', 'type', 'bridge'] });
   const applied: string[][] = [];
   for (const file of ['base.iptables', `${name}-linux.iptables`]) {
@@ -44,7 +28,6 @@ const world = async (name: string, skip?: (argv: string[]) => boolean) => {
   }
   const status = join(dir, `${name}.xml`);
   writeFileSync(status, `<networkstatus>\n  <class_id bitmap='0-2'/>\n  <floor sum='0'/>\n${readFileSync(join(casesDir, `${name}.xml`), 'utf8')}</networkstatus>\n`);
-  const env: EngineEnv = { journal: createJournal(store), runner: fake, sysctl, config: defaultConfig(join(dir, 'network.conf')), backend: () => 'iptables' };
   return { env, fake, store, status, applied };
 };
 

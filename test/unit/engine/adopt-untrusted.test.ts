@@ -1,26 +1,14 @@
 // adopt reads libvirt's status file, which is untrusted input: a removal list that is not made of
 // removals of libvirt's own rules of that network is refused (exit 2) before anything runs or is
 // recorded, and nothing the file says is ever run, not even as a query (against the fake kernel).
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { defaultConfig } from '../../../src/config/index.js';
-import { adoptFromLibvirt, createJournal, type EngineEnv } from '../../../src/engine/index.js';
-import { FakeRunner } from '../../doubles/fake-runner.js';
-import type { Sysctl } from '../../../src/host/index.js';
-import { openStore, type Store } from '../../../state/index.js';
+import { casesDir, closeEngineWorlds, engineWorld, type EngineWorld } from '../../doubles/engine-world.js';
+import { adoptFromLibvirt } from '../../../src/engine/index.js';
 
-const casesDir = fileURLToPath(new URL('../../fixtures/cases/', import.meta.url));
-const sysctl: Sysctl = { read: () => Promise.resolve('0'), write: () => Promise.resolve('0') };
-const open: Store[] = [];
-const dirs: string[] = [];
-afterEach(async () => {
-  for (const s of open.splice(0)) await s.close();
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
+afterEach(closeEngineWorlds);
 
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 const statusFile = (dir: string, backend: string, actions: Array<{ layer: string; args: string[] }>): string => {
@@ -32,15 +20,7 @@ const statusFile = (dir: string, backend: string, actions: Array<{ layer: string
   return file;
 };
 
-const world = async (): Promise<{ env: EngineEnv; fake: FakeRunner; store: Store; dir: string }> => {
-  const dir = mkdtempSync(join(tmpdir(), 'vnetfw-adopt-unit-'));
-  dirs.push(dir);
-  const store = await openStore(join(dir, 'state'));
-  open.push(store);
-  const fake = new FakeRunner();
-  const env: EngineEnv = { journal: createJournal(store), runner: fake, sysctl, config: defaultConfig(join(dir, 'network.conf')), backend: () => 'nftables' };
-  return { env, fake, store, dir };
-};
+const world = (): Promise<EngineWorld> => engineWorld({ sysctl: '0' });
 
 const HOSTILE: Array<[string, string, string[]]> = [
   ['iptables', 'ipv4', ['--table', 'filter', '--flush']],

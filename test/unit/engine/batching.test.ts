@@ -2,39 +2,19 @@
 // per program and keep the order they were named in; the tolerated DHCP checksum rule rides in the
 // main iptables batch, and an iptables without the CHECKSUM target still gets the network started
 // (the rule is then left out, as libvirt tolerates it); reconcile switches many networks at once.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { defaultConfig } from '../../../src/config/index.js';
-import { createJournal, defineNetwork, reconcile, runNetworkOps, type EngineEnv } from '../../../src/engine/index.js';
+import { closeEngineWorlds, defineRenumbered, engineWorld, type EngineWorld } from '../../doubles/engine-world.js';
+import { reconcile, runNetworkOps } from '../../../src/engine/index.js';
 import { FakeRunner } from '../../doubles/fake-runner.js';
 import type { Backend } from '../../../src/firewall/index.js';
-import type { Sysctl } from '../../../src/host/index.js';
-import { openStore, type Store } from '../../../state/index.js';
 
-const casesDir = fileURLToPath(new URL('../../fixtures/cases/', import.meta.url));
-const sysctl: Sysctl = { read: () => Promise.resolve('1'), write: () => Promise.resolve('1') };
-const cleanup: Array<() => Promise<void>> = [];
-afterEach(async () => { for (const c of cleanup.splice(0)) await c(); });
+afterEach(closeEngineWorlds);
 
-const world = async (n: number): Promise<{ env: EngineEnv; fake: FakeRunner; store: Store; use(b: Backend): void }> => {
-  const dir = mkdtempSync(join(tmpdir(), 'vnetfw-batch-'));
-  const store = await openStore(join(dir, 'state'));
-  cleanup.push(async () => { await store.close(); rmSync(dir, { recursive: true, force: true }); });
-  const journal = createJournal(store);
-  const fake = new FakeRunner();
+const world = async (n: number): Promise<EngineWorld & { use(b: Backend): void }> => {
   let backend: Backend = 'iptables';
-  const env: EngineEnv = { journal, runner: fake, sysctl, config: defaultConfig(join(dir, 'c')), backend: () => backend };
-  const base = (await import('node:fs')).readFileSync(join(casesDir, 'nat-default.xml'), 'utf8');
-  for (let i = 0; i < n; i++) {
-    const file = join(dir, `n${i}.xml`);
-    writeFileSync(file, base.replace('<name>default</name>', `<name>n${i}</name>`).replace('virbr0', `virbr${i}`)
-      .replace(/192\.168\.122\./g, `192.168.${100 + i}.`));
-    await defineNetwork(journal, file);
-  }
-  return { env, fake, store, use: (b) => { backend = b; } };
+  const w = await engineWorld({ backend: () => backend });
+  await defineRenumbered(w, n);
+  return { ...w, use: (b) => { backend = b; } };
 };
 
 const programs = (fake: FakeRunner, from = 0): string[] => fake.calls.slice(from).map((c) => c.req.argv[0] ?? '');

@@ -2,37 +2,17 @@
 // the links (FakeRunner, no root). ip stops at the first line that fails: the networks before it
 // are started, the failing one is left as it was (its half-made bridge deleted, someone else's
 // bridge kept), the ones after it go in a second batch.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { defaultConfig } from '../../../src/config/index.js';
-import { createJournal, defineNetwork, runNetworkOps, type EngineEnv } from '../../../src/engine/index.js';
-import type { Sysctl } from '../../../src/host/index.js';
-import { openStore, type Store } from '../../../state/index.js';
+import { closeEngineWorlds, defineRenumbered, engineWorld, type EngineWorld } from '../../doubles/engine-world.js';
+import { runNetworkOps, type EngineEnv } from '../../../src/engine/index.js';
 import { FakeRunner } from '../../doubles/fake-runner.js';
 
-const casesDir = fileURLToPath(new URL('../../fixtures/cases/', import.meta.url));
-const sysctl: Sysctl = { read: () => Promise.resolve('1'), write: () => Promise.resolve('1') };
-const cleanup: Array<() => Promise<void>> = [];
-afterEach(async () => { for (const c of cleanup.splice(0)) await c(); });
+afterEach(closeEngineWorlds);
 
-const world = async (n: number): Promise<{ env: EngineEnv; fake: FakeRunner; store: Store }> => {
-  const dir = mkdtempSync(join(tmpdir(), 'vnetfw-bridges-'));
-  const store = await openStore(join(dir, 'state'));
-  cleanup.push(async () => { await store.close(); rmSync(dir, { recursive: true, force: true }); });
-  const journal = createJournal(store);
-  const fake = new FakeRunner();
-  const env: EngineEnv = { journal, runner: fake, sysctl, config: defaultConfig(join(dir, 'c')), backend: () => 'nftables' };
-  const base = readFileSync(join(casesDir, 'nat-default.xml'), 'utf8');
-  for (let i = 0; i < n; i++) {
-    const file = join(dir, `n${i}.xml`);
-    writeFileSync(file, base.replace('<name>default</name>', `<name>n${i}</name>`).replace('virbr0', `virbr${i}`)
-      .replace(/192\.168\.122\./g, `192.168.${100 + i}.`));
-    await defineNetwork(journal, file);
-  }
-  return { env, fake, store };
+const world = async (n: number): Promise<EngineWorld> => {
+  const w = await engineWorld();
+  await defineRenumbered(w, n);
+  return w;
 };
 
 const startAll = (w: { env: EngineEnv }, n: number) =>

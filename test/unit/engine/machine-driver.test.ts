@@ -1,36 +1,17 @@
 // The machine driver's order: a request that cannot run fails before anything is written; the
 // operation is in the log before any machine acts; a request a machine does not take opens nothing.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { defaultConfig } from '../../../src/config/index.js';
-import { createJournal, defineNetwork, runNetworkOp, runNetworkOps, type EngineEnv } from '../../../src/engine/index.js';
-import { FakeRunner } from '../../doubles/fake-runner.js';
-import type { Sysctl } from '../../../src/host/index.js';
-import { openStore, type LogRecord, type Store } from '../../../state/index.js';
+import { casesDir, closeEngineWorlds, engineWorld, type EngineWorld } from '../../doubles/engine-world.js';
+import { defineNetwork, runNetworkOp, runNetworkOps } from '../../../src/engine/index.js';
+import { type LogRecord, type Store } from '../../../state/index.js';
 
-const casesDir = fileURLToPath(new URL('../../fixtures/cases/', import.meta.url));
-const sysctl: Sysctl = { read: () => Promise.resolve('1'), write: () => Promise.resolve('1') };
+afterEach(closeEngineWorlds);
 
-const open: Store[] = [];
-const dirs: string[] = [];
-afterEach(async () => {
-  for (const s of open.splice(0)) await s.close();
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-
-const world = async (): Promise<{ env: EngineEnv; fake: FakeRunner; store: Store }> => {
-  const dir = mkdtempSync(join(tmpdir(), 'vnetfw-driver-'));
-  dirs.push(dir);
-  const store = await openStore(join(dir, 'state'));
-  open.push(store);
-  const journal = createJournal(store);
-  const fake = new FakeRunner();
-  const env: EngineEnv = { journal, runner: fake, sysctl, config: { ...defaultConfig(join(dir, 'network.conf')), firewallBackend: 'nftables' }, backend: () => 'nftables' };
-  await defineNetwork(journal, join(casesDir, 'nat-default.xml'));
-  return { env, fake, store };
+const world = async (): Promise<EngineWorld> => {
+  const w = await engineWorld({ configBackend: 'nftables' });
+  await defineNetwork(w.env.journal, join(casesDir, 'nat-default.xml'));
+  return w;
 };
 
 const records = async (store: Store): Promise<LogRecord[]> => {

@@ -3,39 +3,25 @@
 // outputs that show it, and a failed query is always kept. Logs written before (full outputs) and
 // after still verify and replay to the same state. FakeRunner, no root.
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { defaultConfig } from '../../../src/config/index.js';
-import { createJournal, defineNetwork, findDrift, runNetworkOp, type EngineEnv } from '../../../src/engine/index.js';
-import type { Sysctl } from '../../../src/host/index.js';
+import { casesDir, closeEngineWorlds, engineWorld, type EngineWorld } from '../../doubles/engine-world.js';
+import { defineNetwork, findDrift, runNetworkOp } from '../../../src/engine/index.js';
 import {
-  canonicalJson, digestOutput, openStore, verifyLog, type EventData, type LogRecord, type Store,
+  canonicalJson, digestOutput, openStore, verifyLog, type EventData,
 } from '../../../state/index.js';
-import { FakeRunner } from '../../doubles/fake-runner.js';
 
-const casesDir = fileURLToPath(new URL('../../fixtures/cases/', import.meta.url));
-const sysctl: Sysctl = { read: () => Promise.resolve('1'), write: () => Promise.resolve('1') };
-const cleanup: Array<() => Promise<void>> = [];
-afterEach(async () => { for (const c of cleanup.splice(0)) await c(); });
+afterEach(closeEngineWorlds);
 
 const sha256 = (s: string): string => createHash('sha256').update(s, 'utf8').digest('hex');
 type Finished = EventData['command.finished'];
 
 // Given: a host with network `default` started on nftables, every record collected.
-const givenStartedNetwork = async (): Promise<{ env: EngineEnv; fake: FakeRunner; store: Store; records: LogRecord[]; dir: string }> => {
-  const dir = mkdtempSync(join(tmpdir(), 'vnetfw-query-digest-'));
-  const store = await openStore(join(dir, 'state'));
-  const records: LogRecord[] = [];
-  store.follow().subscribe((r) => records.push(r));
-  cleanup.push(async () => { await store.close(); rmSync(dir, { recursive: true, force: true }); });
-  const fake = new FakeRunner();
-  const env: EngineEnv = { journal: createJournal(store), runner: fake, sysctl, config: { ...defaultConfig(join(dir, 'c')), firewallBackend: 'nftables' }, backend: () => 'nftables' };
-  await defineNetwork(env.journal, join(casesDir, 'nat-default.xml'));
-  await runNetworkOp(env, 'default', { type: 'START', backend: 'nftables' });
-  return { env, fake, store, records, dir };
+const givenStartedNetwork = async (): Promise<EngineWorld> => {
+  const w = await engineWorld({ configBackend: 'nftables' });
+  await defineNetwork(w.env.journal, join(casesDir, 'nat-default.xml'));
+  await runNetworkOp(w.env, 'default', { type: 'START', backend: 'nftables' });
+  return w;
 };
 
 // When: one drift check runs; then: the finished records it wrote, beside what each program printed.

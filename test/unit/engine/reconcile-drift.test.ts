@@ -2,35 +2,19 @@
 // started are found and put back by a plain reconcile, recorded as `verify --repair` records them
 // (drift.found, a repair operation, drift.repaired); a converged host then needs nothing, and a
 // reconcile that has just applied every active network's rules reads nothing back.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { defaultConfig } from '../../../src/config/index.js';
-import { createJournal, defineNetwork, reconcile, runNetworkOp, type EngineEnv } from '../../../src/engine/index.js';
-import { FakeRunner } from '../../doubles/fake-runner.js';
+import { casesDir, closeEngineWorlds, engineWorld, type EngineWorld } from '../../doubles/engine-world.js';
+import { defineNetwork, reconcile, runNetworkOp } from '../../../src/engine/index.js';
 import type { Backend } from '../../../src/firewall/index.js';
-import type { Sysctl } from '../../../src/host/index.js';
-import { openStore, type LogRecord, type Store } from '../../../state/index.js';
 
-const casesDir = fileURLToPath(new URL('../../fixtures/cases/', import.meta.url));
-const sysctl: Sysctl = { read: () => Promise.resolve('1'), write: () => Promise.resolve('1') };
-const cleanup: Array<() => Promise<void>> = [];
-afterEach(async () => { for (const c of cleanup.splice(0)) await c(); });
+afterEach(closeEngineWorlds);
 
-const world = async (backend: Backend): Promise<{ env: EngineEnv; fake: FakeRunner; store: Store; records: LogRecord[] }> => {
-  const dir = mkdtempSync(join(tmpdir(), 'vnetfw-reconcile-drift-'));
-  const store = await openStore(join(dir, 'state'));
-  cleanup.push(async () => { await store.close(); rmSync(dir, { recursive: true, force: true }); });
-  const records: LogRecord[] = [];
-  store.follow().subscribe((r) => records.push(r));
-  const journal = createJournal(store);
-  const fake = new FakeRunner();
-  const env: EngineEnv = { journal, runner: fake, sysctl, config: { ...defaultConfig(join(dir, 'c')), firewallBackend: backend }, backend: () => backend };
-  await defineNetwork(journal, join(casesDir, 'nat-default.xml'));
-  await runNetworkOp(env, 'default', { type: 'START', backend });
-  return { env, fake, store, records };
+const world = async (backend: Backend): Promise<EngineWorld> => {
+  const w = await engineWorld({ backend, configBackend: backend });
+  await defineNetwork(w.env.journal, join(casesDir, 'nat-default.xml'));
+  await runNetworkOp(w.env, 'default', { type: 'START', backend });
+  return w;
 };
 
 const FLUSH: Partial<Record<Backend, string[]>> = {
