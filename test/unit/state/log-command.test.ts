@@ -1,23 +1,13 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { main } from '../../../src/cli/main.js';
+import { runMain } from '../../support/in-process-cli.js';
 import { parseSince, runLog } from '../../../src/cli/commands/log.js';
 import type { CliContext } from '../../../src/cli/context.js';
 import { program } from '../../../src/cli/program.js';
 import { event, openStore, segmentPath } from '../../../state/index.js';
 import { defined, startOp, tmpStateDir } from './helpers.js';
 
-const run = async (argv: string[]): Promise<{ code: number; out: string; err: string }> => {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c: Buffer) => { out += c.toString(); });
-  stderr.on('data', (c: Buffer) => { err += c.toString(); });
-  const code = await main(argv, { stdout, stderr });
-  return { code, out, err };
-};
 
 const times = ['2025-03-01T10:00:00.000Z', '2025-03-02T10:00:00.000Z'];
 const fixture = async (): Promise<string> => {
@@ -36,7 +26,7 @@ const fixture = async (): Promise<string> => {
 describe('vnetfw log', () => {
   it('--json prints one record per line, as stored', async () => {
     const dir = await fixture();
-    const { code, out } = await run(['--state-dir', dir, '--json', 'log']);
+    const { code, out } = await runMain(['--state-dir', dir, '--json', 'log']);
     expect(code).toBe(0);
     const lines = out.trimEnd().split('\n');
     expect(lines).toHaveLength(11);
@@ -47,7 +37,7 @@ describe('vnetfw log', () => {
   it('filters by network, type (exact, family, list) and since', async () => {
     const dir = await fixture();
     const seqs = async (...a: string[]): Promise<number[]> =>
-      (await run(['--state-dir', dir, 'log', '--json', ...a])).out.trimEnd().split('\n').filter((l) => l !== '').map((l) => (JSON.parse(l) as { seq: number }).seq);
+      (await runMain(['--state-dir', dir, 'log', '--json', ...a])).out.trimEnd().split('\n').filter((l) => l !== '').map((l) => (JSON.parse(l) as { seq: number }).seq);
     expect(await seqs('--network', 'other')).toEqual([2, 10, 11]);
     expect(await seqs('--type', 'command.intended')).toEqual([5]);
     expect(await seqs('--type', 'operation')).toEqual([3, 8, 10, 11]);
@@ -58,7 +48,7 @@ describe('vnetfw log', () => {
 
   it('prints a readable table', async () => {
     const dir = await fixture();
-    const { code, out } = await run(['--state-dir', dir, 'log']);
+    const { code, out } = await runMain(['--state-dir', dir, 'log']);
     expect(code).toBe(0);
     const lines = out.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^\s+SEQ\s+TIME\s+NETWORK\s+TYPE\s+SUMMARY$/);
@@ -71,15 +61,15 @@ describe('vnetfw log', () => {
 
   it('rejects bad options with exit 2', async () => {
     const dir = await fixture();
-    expect((await run(['--state-dir', dir, 'log', '--type', 'nope'])).err).toMatch(/--type 'nope' is not an event type/);
-    expect((await run(['--state-dir', dir, 'log', '--since', 'yesterday'])).code).toBe(2);
-    expect((await run(['--state-dir', dir, 'log', 'extra'])).code).toBe(2);
+    expect((await runMain(['--state-dir', dir, 'log', '--type', 'nope'])).err).toMatch(/--type 'nope' is not an event type/);
+    expect((await runMain(['--state-dir', dir, 'log', '--since', 'yesterday'])).code).toBe(2);
+    expect((await runMain(['--state-dir', dir, 'log', 'extra'])).code).toBe(2);
     expect(parseSince('2h', 10 * 3600e3)).toBe(8 * 3600e3);
   });
 
   it('log verify: exit 0 intact, exit 1 naming the seq', async () => {
     const dir = await fixture();
-    const ok = await run(['--state-dir', dir, 'log', 'verify']);
+    const ok = await runMain(['--state-dir', dir, 'log', 'verify']);
     expect(ok.code).toBe(0);
     expect(ok.out).toMatch(/^log verify: 11 records intact, seq 1\.\.11/);
     const seg = segmentPath(dir, 1);
@@ -88,11 +78,11 @@ describe('vnetfw log', () => {
     expect(edited).not.toBe(lines[5]);
     lines[5] = edited;
     writeFileSync(seg, lines.join('\n'));
-    const bad = await run(['--state-dir', dir, 'log', 'verify']);
+    const bad = await runMain(['--state-dir', dir, 'log', 'verify']);
     expect(bad.code).toBe(1);
     expect(bad.err).toBe('log verify: record seq 6: hash does not match the record (record was changed)\n');
     // `log` still shows a damaged log, but fails.
-    const shown = await run(['--state-dir', dir, 'log']);
+    const shown = await runMain(['--state-dir', dir, 'log']);
     expect(shown.code).toBe(1);
     expect(shown.err).toMatch(/seq 6/);
     expect(shown.out.trimEnd().split('\n')).toHaveLength(12);
@@ -100,8 +90,8 @@ describe('vnetfw log', () => {
 
   it('an empty or missing state directory has an empty log', async () => {
     const dir = tmpStateDir();
-    expect(await run(['--state-dir', dir, 'log'])).toEqual({ code: 0, out: '', err: '' });
-    expect((await run(['--state-dir', dir, 'log', 'verify'])).code).toBe(0);
+    expect(await runMain(['--state-dir', dir, 'log'])).toEqual({ code: 0, out: '', err: '' });
+    expect((await runMain(['--state-dir', dir, 'log', 'verify'])).code).toBe(0);
   });
 
   it('--follow shows new records as another process writes them', async () => {

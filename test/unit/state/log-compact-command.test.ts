@@ -1,23 +1,12 @@
 // `vnetfw log compact --before SEQ|TIME` through the command line (no root): the argument, its
 // one-line errors (exit 2, nothing changed), --json, and `log verify` / `log` on the result.
 import { readFileSync } from 'node:fs';
-import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { main } from '../../../src/cli/main.js';
+import { runMain } from '../../support/in-process-cli.js';
 import { parseBefore } from '../../../src/cli/commands/log-compact.js';
 import { openStore, segmentPath } from '../../../state/index.js';
 import { defined, startOp, tmpStateDir } from './helpers.js';
 
-const run = async (argv: string[]): Promise<{ code: number; out: string; err: string }> => {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c: Buffer) => { out += c.toString(); });
-  stderr.on('data', (c: Buffer) => { err += c.toString(); });
-  const code = await main(argv, { stdout, stderr });
-  return { code, out, err };
-};
 
 const fixture = async (): Promise<string> => {
   const dir = tmpStateDir();
@@ -49,7 +38,7 @@ describe('vnetfw log compact', () => {
     const dir = await fixture();
     const bytes = readFileSync(segmentPath(dir, 1));
     for (const argv of [['--before', 'soon'], ['--before', '0'], []]) {
-      const r = await run(['--state-dir', dir, 'log', 'compact', ...argv]);
+      const r = await runMain(['--state-dir', dir, 'log', 'compact', ...argv]);
       expect(r.code).toBe(2);
       expect(r.out).toBe('');
       expect(r.err.trim().split('\n')).toHaveLength(1);
@@ -60,23 +49,23 @@ describe('vnetfw log compact', () => {
 
   it('given a log, when compacted before a seq past its end with --json, then the result is one JSON object and log verify reports the checkpoint', async () => {
     const dir = await fixture();
-    const r = await run(['--state-dir', dir, '--json', 'log', 'compact', '--before', '1000']);
+    const r = await runMain(['--state-dir', dir, '--json', 'log', 'compact', '--before', '1000']);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.out)).toMatchObject({ compacted: true, from: 1, through: 8, dropped: 8, seq: 9 });
-    const v = await run(['--state-dir', dir, 'log', 'verify']);
+    const v = await runMain(['--state-dir', dir, 'log', 'verify']);
     expect(v.code).toBe(0);
     expect(v.out).toMatch(/^log verify: 1 records intact, seq 9\.\.9 after a checkpoint for the dropped seq 1\.\.8 \(hash of seq 8: [0-9a-f]{64}\)/);
-    const j = await run(['--state-dir', dir, '--json', 'log', 'verify']);
+    const j = await runMain(['--state-dir', dir, '--json', 'log', 'verify']);
     expect(JSON.parse(j.out)).toMatchObject({ ok: true, checkpoint: { from: 1, through: 8 } });
-    const shown = await run(['--state-dir', dir, 'log']);
+    const shown = await runMain(['--state-dir', dir, 'log']);
     expect(shown.out).toMatch(/\n {6}8 .*log\.checkpoint +checkpoint: seq 1\.\.8 were dropped/);
-    const again = await run(['--state-dir', dir, 'log', 'compact', '--before', '2020-01-01']);
+    const again = await runMain(['--state-dir', dir, 'log', 'compact', '--before', '2020-01-01']);
     expect(again).toMatchObject({ code: 0, err: '' });
     expect(again.out).toMatch(/^log compact: nothing dropped: /);
   });
 
   it('--help describes the checkpoint and the argument', async () => {
-    const r = await run(['log', 'compact', '--help']);
+    const r = await runMain(['log', 'compact', '--help']);
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/--before SEQ\|TIME/);
     expect(r.out).toMatch(/checkpoint/);
