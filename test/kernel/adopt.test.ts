@@ -57,6 +57,23 @@ const applyAsNewestLibvirt = async (ns: string): Promise<Array<{ layer: string; 
 };
 
 // The host namespace's firewall, read only (iptables-save, ip6tables-save, nft list ruleset).
+// A namespace as the newest libvirt (nftables) leaves it: the bridge up, the table with its comment,
+// the network's rules and the DHCP checksum tc filter; its status file and a state dir beside it.
+const newestLibvirtWorld = async (): Promise<{ ns: string; items: Array<{ layer: string; args: string[] }>; st: string; conf: string; file: string }> => {
+  const ns = await nsNew('adopt');
+  await must(run([IP, '-n', ns, 'link', 'add', 'virbr0', 'type', 'bridge']), 'bridge');
+  await must(run([IP, '-n', ns, 'link', 'set', 'virbr0', 'up']), 'bridge up');
+  await must(inNs(ns, ['nft', 'add table ip libvirt_network { comment "libvirt firewall rules; see https://libvirt.org/firewall.html" ; }']), 'table with comment');
+  await replay(ns, join(casesDir, 'base.nftables'));
+  const items = await applyAsNewestLibvirt(ns);
+  const dir = mkdtempSync(join(tmpdir(), 'vnetfw-adopt-'));
+  const st = join(dir, 'state');
+  const conf = writeConf(join(dir, 'network.conf'), 'nftables');
+  const file = join(dir, 'default.xml');
+  writeFileSync(file, statusXml('nftables', items));
+  return { ns, items, st, conf, file };
+};
+
 const hostDump = async (): Promise<string> => {
   const [nft, v4, v6] = await Promise.all([run(['nft', 'list', 'ruleset']), run(['iptables-save']), run(['ip6tables-save'])]);
   return [nft.stdout, v4.stdout, v6.stdout].join('\n===\n').replace(/^# (Generated|Completed).*$/gm, '').replace(/\[\d+:\d+\]/g, '[]')
@@ -208,18 +225,8 @@ describe.skipIf(skip !== undefined)(`adopting a network libvirt runs${skip === u
   // bridge, and its removal (layer 'tc') is in the list. Switching to iptables removes it with the
   // nft rules (the bridge stays); stop then leaves nothing of the network.
   it('newest libvirt: removal list with a tc action and a commented table: adopted, switched, the tc filter removed, stop leaves nothing', async () => {
-    const ns = await nsNew('adopt');
-    await must(run([IP, '-n', ns, 'link', 'add', 'virbr0', 'type', 'bridge']), 'bridge');
-    await must(run([IP, '-n', ns, 'link', 'set', 'virbr0', 'up']), 'bridge up');
-    await must(inNs(ns, ['nft', 'add table ip libvirt_network { comment "libvirt firewall rules; see https://libvirt.org/firewall.html" ; }']), 'table with comment');
-    await replay(ns, join(casesDir, 'base.nftables'));
-    const items = await applyAsNewestLibvirt(ns);
+    const { ns, items, st, conf, file } = await newestLibvirtWorld();
     expect((await inNs(ns, ['tc', 'filter', 'show', 'dev', 'virbr0'])).stdout).toContain('pref 2 u32');
-    const dir = mkdtempSync(join(tmpdir(), 'vnetfw-adopt-'));
-    const st = join(dir, 'state');
-    const conf = writeConf(join(dir, 'network.conf'), 'nftables');
-    const file = join(dir, 'default.xml');
-    writeFileSync(file, statusXml('nftables', items));
     const r = await vnet(ns, st, conf, ['--json', 'adopt', file]);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ name: 'default', backend: 'nftables', source: 'fwRemoval', rules: items.length, inSync: true });
@@ -238,17 +245,7 @@ describe.skipIf(skip !== undefined)(`adopting a network libvirt runs${skip === u
   // --repair puts the network on vnetfw's own rules, whose DHCP checksum fix is the nft rule
   // (udp checksum set 0), and libvirt's filter is no longer recorded; stop leaves nothing.
   it('newest libvirt: verify reports the adopted tc filter present, then missing; --repair replaces it with vnetfw\'s checksum rule', async () => {
-    const ns = await nsNew('adopt');
-    await must(run([IP, '-n', ns, 'link', 'add', 'virbr0', 'type', 'bridge']), 'bridge');
-    await must(run([IP, '-n', ns, 'link', 'set', 'virbr0', 'up']), 'bridge up');
-    await must(inNs(ns, ['nft', 'add table ip libvirt_network { comment "libvirt firewall rules; see https://libvirt.org/firewall.html" ; }']), 'table with comment');
-    await replay(ns, join(casesDir, 'base.nftables'));
-    const items = await applyAsNewestLibvirt(ns);
-    const dir = mkdtempSync(join(tmpdir(), 'vnetfw-adopt-'));
-    const st = join(dir, 'state');
-    const conf = writeConf(join(dir, 'network.conf'), 'nftables');
-    const file = join(dir, 'default.xml');
-    writeFileSync(file, statusXml('nftables', items));
+    const { ns, st, conf, file } = await newestLibvirtWorld();
     expect((await vnet(ns, st, conf, ['adopt', file])).code).toBe(0);
     const clean = await vnet(ns, st, conf, ['verify']);
     expect(clean.stdout).toBe('in sync: the kernel holds exactly what the log records\n');
