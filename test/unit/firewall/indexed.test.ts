@@ -1,21 +1,17 @@
 // The indexed layout's commands (pure) and the one batch composer. Expected text written by hand
 // from the layout's design (docs/architecture.md): libvirt's per-network rules, in the order
 // libvirt's chains hold them, moved into one chain per network behind interface verdict maps.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { closeEngineWorlds, defineRenumbered, engineWorld } from '../../doubles/engine-world.js';
 import { planFor } from '../../../src/cli/commands/plan-run.js';
-import { defaultConfig } from '../../../src/config/index.js';
 import { parseNetworkXml } from '../../../src/definition/index.js';
-import { createJournal, defineNetwork, runNetworkOps, type EngineEnv } from '../../../src/engine/index.js';
+import { defineNetwork, runNetworkOps } from '../../../src/engine/index.js';
 import {
   buildRules, chainPart, composeApply, removalOfRules, renderBatches, ruleCommands, type Backend,
 } from '../../../src/firewall/index.js';
-import type { Sysctl } from '../../../src/host/index.js';
-import { openStore } from '../../../state/index.js';
-import { FakeRunner } from '../../doubles/fake-runner.js';
 
 const casesDir = fileURLToPath(new URL('../../fixtures/cases/', import.meta.url));
 const load = (name: string) => parseNetworkXml(readFileSync(join(casesDir, `${name}.xml`), 'utf8'), `${name}.xml`);
@@ -86,25 +82,14 @@ describe('indexed layout: one network', () => {
 });
 
 describe('indexed layout in the engine: one network, one transaction', () => {
-  const cleanup: Array<() => Promise<void>> = [];
-  afterEach(async () => { for (const c of cleanup.splice(0)) await c(); });
-  const sysctl: Sysctl = { read: () => Promise.resolve('1'), write: () => Promise.resolve('1') };
+  afterEach(closeEngineWorlds);
 
   it('with 5 networks active, starting and stopping a 6th is one nft -f each, naming only that network', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'vnetfw-indexed-'));
-    const store = await openStore(join(dir, 'state'));
-    cleanup.push(async () => { await store.close(); rmSync(dir, { recursive: true, force: true }); });
-    const journal = createJournal(store);
-    const fake = new FakeRunner();
+    const w = await engineWorld({ backend: 'nftables-indexed' });
+    const { env, fake } = w;
     // The fake's nft model knows libvirt's tables only: indexed batches succeed as sent.
     fake.failWhen((req) => (req.stdin?.includes('inet vnetfw') === true ? { exitCode: 0 } : false));
-    const env: EngineEnv = { journal, runner: fake, sysctl, config: defaultConfig(join(dir, 'c')), backend: () => 'nftables-indexed' };
-    const base = readFileSync(join(casesDir, 'nat-default.xml'), 'utf8');
-    for (let i = 0; i < 6; i++) {
-      const file = join(dir, `n${i}.xml`);
-      writeFileSync(file, base.replace('<name>default</name>', `<name>n${i}</name>`).replace('virbr0', `virbr${i}`).replace(/192\.168\.122\./g, `192.168.${100 + i}.`));
-      await defineNetwork(journal, file);
-    }
+    await defineRenumbered(w, 6);
     await runNetworkOps(env, [0, 1, 2, 3, 4].map((i) => ({ name: `n${i}`, event: { type: 'START' as const, backend: 'nftables-indexed' as const } })));
     // Programs that change the ruleset: start's one read of it for the neighbours (`nft -j list
     // ruleset`, firewalld/Docker/host tables) changes nothing.
@@ -132,18 +117,11 @@ describe('indexed layout in the engine: one network, one transaction', () => {
 });
 
 describe('plan --batch shows what is sent', () => {
-  const cleanup: Array<() => Promise<void>> = [];
-  afterEach(async () => { for (const c of cleanup.splice(0)) await c(); });
-  const sysctl: Sysctl = { read: () => Promise.resolve('1'), write: () => Promise.resolve('1') };
+  afterEach(closeEngineWorlds);
 
   it.each(['iptables', 'nftables', 'nftables-indexed'] as const)('%s: the apply batches of a first start equal planFor().batches', async (backend: Backend) => {
-    const dir = mkdtempSync(join(tmpdir(), 'vnetfw-plan-sent-'));
-    const store = await openStore(join(dir, 'state'));
-    cleanup.push(async () => { await store.close(); rmSync(dir, { recursive: true, force: true }); });
-    const journal = createJournal(store);
-    const fake = new FakeRunner();
-    const env: EngineEnv = { journal, runner: fake, sysctl, config: defaultConfig(join(dir, 'c')), backend: () => backend };
-    await defineNetwork(journal, join(casesDir, 'nat-default.xml'));
+    const { env, fake } = await engineWorld({ backend });
+    await defineNetwork(env.journal, join(casesDir, 'nat-default.xml'));
     const def = load('nat-default');
     // The fake's nft model knows libvirt's tables only: the indexed batch is checked as sent.
     if (backend === 'nftables-indexed') fake.failWhen((req) => (req.stdin?.includes('inet vnetfw') === true ? { exitCode: 0 } : false));

@@ -7,20 +7,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { defaultConfig } from '../../../src/config/index.js';
-import { createJournal, defineNetwork, runLibvirtHook, type EngineEnv } from '../../../src/engine/index.js';
+import { closeEngineWorlds, engineWorld, type EngineWorld } from '../../doubles/engine-world.js';
+import { defineNetwork, runLibvirtHook } from '../../../src/engine/index.js';
 import { actionOf, hookNetwork, installHook, uninstallHook } from '../../../src/libvirt/index.js';
-import type { Sysctl } from '../../../src/host/index.js';
-import { openStore, type Store } from '../../../state/index.js';
-import { FakeRunner } from '../../doubles/fake-runner.js';
 
 const casesDir = fileURLToPath(new URL('../../fixtures/cases/', import.meta.url));
 const dirs: string[] = [];
-const open: Store[] = [];
-afterEach(async () => {
-  for (const s of open.splice(0)) await s.close();
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
+afterEach(() => { for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true }); });
 const tmp = (): string => { const d = mkdtempSync(join(tmpdir(), 'vnetfw-hook-')); dirs.push(d); return d; };
 
 // What libvirt's networkRunHook writes to stdin: <hookData> around the live <network>.
@@ -91,17 +84,14 @@ describe('libvirt hook: install and uninstall', () => {
 });
 
 describe('libvirt hook: the firewall follows libvirt (fake kernel)', () => {
-  const sysctl: Sysctl = { read: () => Promise.resolve('0'), write: () => Promise.resolve('0') };
-  const world = async (): Promise<{ env: EngineEnv; fake: FakeRunner; store: Store }> => {
-    const d = tmp();
-    const store = await openStore(join(d, 'state'));
-    open.push(store);
-    const fake = new FakeRunner();
-    const env: EngineEnv = { journal: createJournal(store), runner: fake, sysctl, config: defaultConfig(join(d, 'network.conf')), backend: () => 'nftables' };
+  afterEach(closeEngineWorlds);
+  const world = async (): Promise<EngineWorld> => {
+    const w = await engineWorld({ sysctl: '0' });
+    const { env, fake } = w;
     await defineNetwork(env.journal, join(casesDir, 'nat-default.xml'));
     // libvirt created the bridge before it runs the `started` hook.
     await fake.run({ argv: ['ip', 'link', 'add', 'virbr0', 'type', 'bridge'] });
-    return { env, fake, store };
+    return w;
   };
 
   it('started: the rules on libvirt\'s bridge (not created by vnetfw); stopped: rules gone, the bridge left to libvirt', async () => {
