@@ -7,6 +7,7 @@
 import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bg, IP, run, sleep, type Bg, type Res } from './proc.js';
+import { waitFor } from './wait.js';
 
 const LIBVIRTD = '/usr/sbin/libvirtd';
 const DRIVER_DIR = '/usr/lib/x86_64-linux-gnu/libvirt/connection-driver';
@@ -54,13 +55,11 @@ export const startLibvirtd = async (ns: string, dir: string): Promise<Libvirtd> 
   const virsh = (args: readonly string[]): Promise<Res> => run(nsenter(['virsh', '-q', '-c', 'network:///system', ...args]), { timeoutMs: 60_000 });
   const up = async (): Promise<void> => {
     daemon = bg([IP, 'netns', 'exec', ns, 'unshare', '-m', '--propagation', 'private', 'sh', '-c', `${mounts} && exec ${LIBVIRTD}`]);
-    const end = performance.now() + 30_000;
-    for (;;) {
-      if (!daemon.running()) throw new Error(`libvirtd exited: ${(await daemon.done).stderr.trim()}`);
-      if ((await virsh(['net-list', '--all'])).code === 0) return;
-      if (performance.now() > end) throw new Error(`libvirtd did not answer: ${readLog()}`);
-      await sleep(100);
-    }
+    const d = daemon;
+    await waitFor(async () => {
+      if (!d.running()) throw new Error(`libvirtd exited: ${(await d.done).stderr.trim()}`);
+      return (await virsh(['net-list', '--all'])).code === 0;
+    }, 30_000, 'libvirtd to answer', 100).catch((err: unknown) => { throw new Error(`${err instanceof Error ? err.message : String(err)}; its log: ${readLog()}`); });
   };
   const readLog = (): string => { try { return readFileSync(join(dir, 'run', 'libvirt', 'libvirtd.log'), 'utf8').split('\n').slice(-5).join('\n'); } catch { return ''; } };
   const stop = async (): Promise<void> => {
