@@ -47,13 +47,6 @@ const owners = (scope: OpScope): { network?: string; networks?: string[] } => {
   return all.length > 1 ? { networks: [...all] } : {};
 };
 
-// Children get only PATH and LC_ALL (src/exec); firewall-cmd must still reach the D-Bus system bus
-// the caller uses (a private bus when set).
-const programEnv = (argv: readonly string[]): { env?: Record<string, string> } => {
-  const bus = process.env.DBUS_SYSTEM_BUS_ADDRESS;
-  return argv[0] === 'firewall-cmd' && bus !== undefined && bus !== '' ? { env: { DBUS_SYSTEM_BUS_ADDRESS: bus } } : {};
-};
-
 export const runStep = async (scope: OpScope, req: StepRequest): Promise<RunResult> => {
   const step = scope.counter.next++;
   const who = owners(scope);
@@ -79,7 +72,6 @@ export const runStep = async (scope: OpScope, req: StepRequest): Promise<RunResu
     ...(req.stdin === undefined ? {} : { stdin: req.stdin }),
     ...(req.timeoutMs === undefined ? {} : { timeoutMs: req.timeoutMs }),
     ...(scope.signal === undefined ? {} : { signal: scope.signal }),
-    ...programEnv(req.argv),
   });
   const where = { ...(who.network === undefined ? {} : { network: who.network }), op: scope.op };
   // The finished record repeats the command it ran, so each program run reads whole on its own.

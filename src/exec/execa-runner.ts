@@ -15,9 +15,14 @@ export const FALLBACK_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:
 
 // What a child gets, as root: PATH (to find the programs) and LC_ALL=C (stable messages), nothing
 // else of the caller's environment. XTABLES_LIBDIR, LD_PRELOAD, NFT_* and the like would change
-// what iptables or nft load and do.
-export const childEnv = (from: NodeJS.ProcessEnv = process.env): Record<string, string> =>
-  ({ PATH: from.PATH !== undefined && from.PATH !== '' ? from.PATH : FALLBACK_PATH, LC_ALL: 'C' });
+// what iptables or nft load and do. firewall-cmd also gets the caller's DBUS_SYSTEM_BUS_ADDRESS
+// when set: it must reach the same system bus as the caller (a private bus, when there is one).
+export const childEnv = (from: NodeJS.ProcessEnv = process.env, program?: string): Record<string, string> => {
+  const env: Record<string, string> = { PATH: from.PATH !== undefined && from.PATH !== '' ? from.PATH : FALLBACK_PATH, LC_ALL: 'C' };
+  const bus = from.DBUS_SYSTEM_BUS_ADDRESS;
+  if (program === 'firewall-cmd' && bus !== undefined && bus !== '') env.DBUS_SYSTEM_BUS_ADDRESS = bus;
+  return env;
+};
 
 // The real Runner: execa 9, never a shell, never rejecting (the RunResult says what happened).
 export function createExecaRunner(opts: ExecaRunnerOptions = {}): Runner {
@@ -36,7 +41,7 @@ export function createExecaRunner(opts: ExecaRunnerOptions = {}): Runner {
         ...(req.stdin !== undefined ? { input: req.stdin } : { stdin: 'ignore' as const }),
         timeout: req.timeoutMs ?? defaultTimeout,
         ...(req.signal ? { cancelSignal: req.signal } : {}),
-        env: { ...(opts.env ?? childEnv()), ...req.env },
+        env: { ...(opts.env ?? childEnv(process.env, file)), ...req.env },
         extendEnv: false,
         // Programs like nft do not call setlocale, but iptables' messages may; keep them stable.
         encoding: 'utf8',
