@@ -13,7 +13,7 @@
 import { closeSync, constants, fstatSync, openSync, readSync, statSync, unlinkSync } from 'node:fs';
 import { fsyncDir, writeFileAtomicSync } from './atomic-file.js';
 import { checkpointLine } from './checkpoint.js';
-import { emptyState, fold, type ProjectionState } from './projection.js';
+import { emptyState, replay, type ProjectionState } from './projection.js';
 import type { LogRecord } from './record.js';
 import { type Position, scanLog } from './replay.js';
 import { listSegments, liveSegments, logDir, segmentPath } from './segments.js';
@@ -44,21 +44,22 @@ const allows = (target: CompactTarget, rec: LogRecord, latest: number): boolean 
 
 // Reads the whole log: where the target allows the cut to be, and the state just before it.
 export const findCut = async (stateDir: string, target: CompactTarget): Promise<CutSearch> => {
-  let state = emptyState();
+  // One replay folds the whole log (a copy of the networks only when a cut candidate asks for it).
+  let state = replay(emptyState());
   let from: number | undefined;
   let head: number | undefined;
   let latest = Number.NEGATIVE_INFINITY;
   let previous = '';
   let cut: Cut | undefined;
   const r = await scanLog(stateDir, {
-    onCheckpoint: (cp, rec) => { state = cp.state; from = cp.from; previous = rec.time; },
+    onCheckpoint: (cp, rec) => { state = replay(cp.state); from = cp.from; previous = rec.time; },
     onRecord: (rec, line) => {
       from ??= rec.seq;
       head ??= rec.seq;
       if (rec.type === 'snapshot.written' && rec.seq > head && allows(target, rec, latest)) {
-        cut = { anchor: rec, at: { segment: line.segment, offset: line.offset }, before: state, time: previous };
+        cut = { anchor: rec, at: { segment: line.segment, offset: line.offset }, before: state.result(), time: previous };
       }
-      state = fold(state, rec);
+      state.add(rec);
       previous = rec.time;
       latest = Math.max(latest, Date.parse(rec.time));
     },
