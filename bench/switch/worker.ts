@@ -195,7 +195,15 @@ const daemon = async (n: number, dir: string): Promise<WorkerResult> => {
     const mod = (await import('../../src/daemon/index.js')) as Record<string, unknown>;
     if (typeof mod['requestDaemon'] === 'function') api = mod['requestDaemon'] as typeof api;
   } catch { /* not there */ }
-  const child: ChildProcess = spawn(v.argv(['daemon'])[0]!, v.argv(['daemon']).slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+  // VNETFW_BENCH_PROFILE=DIR: the daemon runs under `node --cpu-prof` into DIR, and DIR/window.json
+  // holds the switch's start and end on the profile's clock (CLOCK_MONOTONIC, microseconds).
+  const profileDir = process.env.VNETFW_BENCH_PROFILE;
+  const dargv = v.argv(['daemon']);
+  if (profileDir !== undefined) dargv.splice(1, 0, '--cpu-prof', `--cpu-prof-dir=${profileDir}`, '--cpu-prof-interval', process.env.VNETFW_BENCH_PROFILE_US ?? '250');
+  // VNETFW_BENCH_DAEMON_WRAP="strace -f ...": a program to run the daemon under (a timeline of it).
+  const wrap = process.env.VNETFW_BENCH_DAEMON_WRAP?.split(' ').filter((w) => w !== '') ?? [];
+  dargv.unshift(...wrap);
+  const child: ChildProcess = spawn(dargv[0]!, dargv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
   let said = '';
   child.stdout?.setEncoding('utf8').on('data', (c: string) => { said += c; });
   child.stderr?.setEncoding('utf8').on('data', (c: string) => { said += c; });
@@ -223,6 +231,8 @@ const daemon = async (n: number, dir: string): Promise<WorkerResult> => {
     };
     const c0 = cpuMs();
     const t = performance.now();
+    const usNow = (): number => Number(process.hrtime.bigint() / 1000n);
+    const w0 = usNow();
     v.backend('iptables');
     if (api !== undefined) {
       await api(v.stateDir, { cmd: 'reconcile' });
@@ -238,6 +248,7 @@ const daemon = async (n: number, dir: string): Promise<WorkerResult> => {
     }
     const ms = performance.now() - t;
     const daemonCpuMs = cpuMs() - c0;
+    if (profileDir !== undefined) writeFileSync(join(profileDir, 'window.json'), JSON.stringify({ startUs: w0, endUs: usNow() }));
     const sw: Phase = { ms, programs: (await v.intended()) - p0, note: how };
     const afterSwitch = await kernelCounts();
     await sleep(500);
