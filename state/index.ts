@@ -27,3 +27,4 @@ export { listSnapshots, snapshotDir } from './snapshot.js';
 export { lockPath } from './lock.js';
 export { writeFileAtomic, writeFileAtomicSync, fsyncDir, ensureDir, FILE_MODE, DIR_MODE } from './atomic-file.js';
 export type { FileIo } from './file-io.js';
+export { createWarmHolder, logMovedSince, type WarmHolder, type WarmStart } from './warm.js';

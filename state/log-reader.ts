@@ -13,6 +13,7 @@ import { decodeLine, type LogRecord } from './record.js';
 import { type Position, type ScanResult, scanLog, TamperError } from './replay.js';
 import { firstSeqOf, liveSegments, readLines, segmentPath } from './segments.js';
 import { loadSnapshot } from './snapshot.js';
+import { type WarmStart, warmUsable } from './warm.js';
 
 export class LogReader implements Store {
   protected st: ProjectionState = emptyState();
@@ -31,24 +32,29 @@ export class LogReader implements Store {
   get readonly(): boolean { return true; }
   state(): ProjectionState { return this.st; }
 
-  // Folds the log from the newest snapshot that matches it (or from its start).
-  async load(): Promise<ScanResult> {
-    let state = emptyState();
-    let from: Position | undefined;
-    let after: { seq: number; hash: string } | undefined;
-    const snap = this.opts.rebuild === true ? undefined : await loadSnapshot(this.stateDir);
-    if (snap !== undefined) {
-      state = snap.snapshot.state;
-      from = snap.tail;
-      after = { seq: snap.snapshot.seq, hash: snap.snapshot.hash };
-      this.last = snap.snapshot.at;
-      this.snapSeq = snap.snapshot.seq;
+  // Folds the log from where `warm` says a writer of this process stopped (when the log still goes
+  // on from there), else from the newest snapshot that matches it, else from its start.
+  async load(warm?: WarmStart): Promise<ScanResult> {
+    if (warm !== undefined && this.opts.rebuild !== true && warmUsable(this.stateDir, warm)) {
+      // The log does not go on from where we stopped (rewritten in place): the cold path judges it.
+      try { return await this.foldFrom(warm.state, warm.end, warm.last, warm.snapSeq); } catch { /* below */ }
     }
+    const snap = this.opts.rebuild === true ? undefined : await loadSnapshot(this.stateDir);
+    if (snap !== undefined) return this.foldFrom(snap.snapshot.state, snap.tail, snap.snapshot.at, snap.snapshot.seq);
+    return this.foldFrom(emptyState(), undefined, undefined, 0);
+  }
+
+  // Folds the records after `from` onto `state` (the whole log when `from` is undefined).
+  private async foldFrom(state: ProjectionState, from: Position | undefined, last: Position | undefined, snapSeq: number): Promise<ScanResult> {
     let folding = replay(state);
-    const r = await scanLog(this.stateDir, { from, after, onCheckpoint: (cp) => { folding = replay(cp.state); }, onRecord: (rec) => { folding.add(rec); } });
+    const r = await scanLog(this.stateDir, {
+      from, after: from === undefined ? undefined : { seq: state.seq, hash: state.hash },
+      onCheckpoint: (cp) => { folding = replay(cp.state); }, onRecord: (rec) => { folding.add(rec); },
+    });
     this.st = folding.result();
     this.end = r.end;
-    this.last = r.last ?? this.last;
+    this.last = r.last ?? last;
+    this.snapSeq = snapSeq;
     return r;
   }
 

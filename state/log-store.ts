@@ -12,6 +12,7 @@ import { LogWriter } from './log-writer.js';
 import type { ProjectionState } from './projection.js';
 import type { LogRecord } from './record.js';
 import { checkStateDir } from './secure-dir.js';
+import type { WarmHolder } from './warm.js';
 
 export { DEFAULT_SEGMENT_BYTES, DEFAULT_SNAPSHOT_EVERY } from './log-writer.js';
 
@@ -35,6 +36,9 @@ export interface OpenOptions {
   rebuild?: boolean;           // ignore snapshots: fold the whole log
   io?: FileIo;
   pollMs?: number;             // how often a read-only follow() looks for new records (default 250)
+  // A writer starts from what the last writer of this process left here, and leaves its own state
+  // here when it closes (the daemon, between cycles). Read-only stores ignore it.
+  warm?: WarmHolder;
 }
 
 export interface CompactResult {

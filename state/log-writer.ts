@@ -19,6 +19,7 @@ import { NOFOLLOW } from './secure-dir.js';
 import { segmentPath } from './segments.js';
 import { stateDigest, writeSnapshot } from './snapshot.js';
 import { verifyLog } from './verify.js';
+import { fileIdentity } from './warm.js';
 
 export const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
 export const DEFAULT_SNAPSHOT_EVERY = 2_000;
@@ -42,7 +43,10 @@ export class LogWriter extends LogReader {
   // Folds the log, then makes it ready to append to: an interrupted compaction finished, a torn
   // tail quarantined, a stale lock noted, a long tail snapshotted.
   override async load(): Promise<ScanResult> {
-    const r = await super.load();
+    const holder = this.opts.warm;
+    const warm = holder?.current;
+    if (holder !== undefined) holder.current = undefined;
+    const r = await super.load(warm);
     const segments = removeStaleSegments(this.stateDir);   // an interrupted compaction's leftovers go
     const pending: NewEvent[] = [];
     if (r.torn !== undefined) pending.push(quarantineTornTail(this.stateDir, r.torn, this.now()));
@@ -201,6 +205,11 @@ export class LogWriter extends LogReader {
       try { await this.snapshotNow(); } catch { /* the next open folds the tail instead */ }
     }
     this.closed = true;
+    // Still under the lock: the file identity is that of the file we appended to.
+    const file = fileIdentity(this.stateDir, this.end.segment);
+    if (this.opts.warm !== undefined && this.broken === undefined && file !== undefined) {
+      this.opts.warm.current = { state: this.st, end: { ...this.end }, last: this.last, snapSeq: this.snapSeq, file };
+    }
     if (this.fd >= 0) closeSync(this.fd);
     this.fd = -1;
     this.lock.release();

@@ -2,7 +2,7 @@ import { Observable } from 'rxjs';
 import { defaultConfig, type NetConf } from '../config/index.js';
 import { checkAndRepair, reconcile, withEngine, type Drift, type EngineEnv, type ReconcileReport } from '../engine/index.js';
 import type { Runner } from '../exec/types.js';
-import { openStore } from '../../state/index.js';
+import { createWarmHolder, logMovedSince, openStore } from '../../state/index.js';
 import { createConfigKeeper, type ConfigKeeper } from './config-keeper.js';
 import type { Job, TriggerKind } from './schedule.js';
 
@@ -60,6 +60,9 @@ const recordedConfig = async (stateDir: string, path: string): Promise<NetConf |
 export const createCycleRunner = (opts: CycleRunnerOptions): CycleRunner => {
   const keeper = opts.keeper ?? createConfigKeeper(opts.configPath, opts.warn);
   let lastOwnSeq = 0;
+  // Each cycle's store starts from the state the last one closed with: it folds only what other
+  // processes wrote in between, instead of reading a snapshot file and the tail after it.
+  const warm = createWarmHolder();
   const fail = opts.error ?? opts.say;
 
   const work = async (env: EngineEnv, job: Job, out: CycleResult): Promise<void> => {
@@ -107,7 +110,7 @@ export const createCycleRunner = (opts: CycleRunnerOptions): CycleRunner => {
       const effectiveJob: Job = config === null ? 'drift' : job;
       await withEngine({
         stateDir: opts.stateDir, configPath: opts.configPath, config: config ?? defaultConfig(opts.configPath),
-        onUnsettled: () => { out.recheck = true; },
+        onUnsettled: () => { out.recheck = true; }, warm,
         ...(opts.runner === undefined ? {} : { runner: opts.runner }),
       }, async (env) => {
         if (reading.error !== null && reading.firstSeen) {
@@ -121,8 +124,8 @@ export const createCycleRunner = (opts: CycleRunnerOptions): CycleRunner => {
         done();
         // After the answer, nobody waits for it: the doctor for the metrics.
         if (opts.inCycle !== undefined) { await opts.inCycle(env); await env.journal.flush(); }
-        // A snapshot at the end of every cycle that wrote something: the next cycle's open then
-        // reads one file instead of folding (and hash-checking) this cycle's records again.
+        // A snapshot at the end of every cycle that wrote something: a command run next (`status`,
+        // `list`) then reads one file instead of folding this cycle's records.
         if (env.journal.store.state().seq > lastOwnSeq) await env.journal.store.snapshot();
         lastOwnSeq = env.journal.store.state().seq;
       });
@@ -143,6 +146,7 @@ export const createCycleRunner = (opts: CycleRunnerOptions): CycleRunner => {
       void cycle(job, triggers, (r) => sub.next(r)).then(() => sub.complete());
     }),
     async logMoved() {
+      if (warm.current !== undefined) return logMovedSince(opts.stateDir, warm.current);
       const store = await openStore(opts.stateDir, { readonly: true });
       try {
         return store.state().seq > lastOwnSeq;
