@@ -1,6 +1,6 @@
 import { watch } from 'node:fs';
 import { basename, dirname } from 'node:path';
-import { filter, fromEvent, map, Observable, of, type Observable as Obs } from 'rxjs';
+import { fromEvent, map, Observable, of, type Observable as Obs } from 'rxjs';
 import { isOwnObjectEvent, NFT_MONITOR_ARGV } from '../firewall/index.js';
 import { watchLines } from '../exec/index.js';
 
@@ -25,12 +25,17 @@ export const dirChanges = (dir: string, onMissing: (err: unknown) => void, only?
 export const fileChanges = (path: string, onMissing: (err: unknown) => void): Obs<string> =>
   dirChanges(dirname(path), onMissing, basename(path));
 
-// `nft monitor` lines about our own objects (events of other tables are not ours to check).
+// `nft monitor` output that reports a change to our own objects (events of other tables are not
+// ours to check): one event per chunk read, the first such line of it. A switch's thousands of
+// rule events thus cost a few checks and a few debounce timers, not one per line.
 export const ownRulesetEvents = (): Obs<string> =>
   new Observable<string>((sub) => {
-    const w = watchLines(NFT_MONITOR_ARGV, (line) => sub.next(line));
+    const w = watchLines(NFT_MONITOR_ARGV, (lines) => {
+      const own = lines.find(isOwnObjectEvent);
+      if (own !== undefined) sub.next(own);
+    });
     return () => { w.stop(); };
-  }).pipe(filter(isOwnObjectEvent));
+  });
 
 export const signals = (name: NodeJS.Signals): Obs<NodeJS.Signals> =>
   fromEvent(process, name).pipe(map(() => name));

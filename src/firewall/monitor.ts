@@ -15,6 +15,8 @@ export const NFT_MONITOR_ARGV: readonly string[] = ['nft', 'monitor'];
 
 const OWN_TABLES: ReadonlySet<string> = new Set([NFT_TABLE, INDEXED_TABLE]);
 const OBJECTS: ReadonlySet<string> = new Set(['table', 'chain', 'rule', 'set', 'map', 'element', 'flowtable']);
+// verb, object, (family), table, chain
+const HEAD = /^\s*(\S+)\s+(\S+)(?:\s+\S+(?:\s+(\S+)(?:\s+(\S+))?)?)?/;
 const VERBS: ReadonlySet<string> = new Set(['add', 'insert', 'replace', 'delete', 'destroy', 'create', 'flush']);
 
 // Does this `nft monitor` line report a change to one of our objects? Lines look like
@@ -23,7 +25,8 @@ const VERBS: ReadonlySet<string> = new Set(['add', 'insert', 'replace', 'delete'
 // are not changes. A rule added elsewhere that jumps to one of our chains counts too (iptables'
 // jumps from FORWARD/INPUT/OUTPUT/POSTROUTING).
 export const isOwnObjectEvent = (line: string): boolean => {
-  const [verb, object, , table, chain] = line.trim().split(/\s+/);
+  // The first five words only: iptables-nft rules make long lines, and a switch makes thousands.
+  const [, verb, object, table, chain] = HEAD.exec(line) ?? [];
   if (verb === undefined || !VERBS.has(verb) || object === undefined || !OBJECTS.has(object)) return false;
   if (table !== undefined && OWN_TABLES.has(table)) return true;
   if (chain !== undefined && chain.startsWith('LIBVIRT_')) return true;
