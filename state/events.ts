@@ -56,7 +56,7 @@ const v1 = {
   'command.intended': {
     scope: 'none',
     data: shape({
-      step: nat, argv: arrOf(str), 'stdin?': str, commands: arrOf(fwCommand), purpose: oneOf(COMMAND_PURPOSES), 'undo?': arrOf(fwCommand),
+      step: nat, argv: arrOf(str), 'stdin?': str, 'commands?': arrOf(fwCommand), purpose: oneOf(COMMAND_PURPOSES), 'undo?': arrOf(fwCommand),
       'networks?': arrOf(str), 'integration?': integrationStep,
     }),
   },

@@ -11,7 +11,7 @@ export interface StepStatus {
   step: number;
   argv: string[];
   stdin?: string;
-  commands: FwCommand[];
+  commands?: FwCommand[];
   purpose: CommandPurpose;
   undo?: FwCommand[];
   integration?: IntegrationStep;
@@ -77,7 +77,7 @@ const foldNetwork = (n: NetworkStatus, rec: LogRecord): NetworkStatus | undefine
     case 'command.intended': {
       if (n.inFlight === null || n.inFlight.op !== rec.op) return undefined; // not part of the operation
       const d = rec.data as Data<'command.intended'>;
-      const step: StepStatus = { step: d.step, argv: d.argv, commands: d.commands, purpose: d.purpose };
+      const step: StepStatus = { step: d.step, argv: d.argv, ...(d.commands === undefined ? {} : { commands: d.commands }), purpose: d.purpose };
       if (d.stdin !== undefined) step.stdin = d.stdin;
       if (d.undo !== undefined) step.undo = d.undo;
       if (d.integration !== undefined) step.integration = d.integration;

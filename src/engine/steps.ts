@@ -59,7 +59,8 @@ export const runStep = async (scope: OpScope, req: StepRequest): Promise<RunResu
       ...(who.networks === undefined ? {} : { networks: who.networks }),
       argv: req.argv,
       ...(req.stdin === undefined ? {} : { stdin: req.stdin }),
-      commands: req.commands ?? [],
+      // A batch's model commands are its stdin line by line: recorded once, as the input sent.
+      ...(req.stdin === undefined ? { commands: req.commands ?? [] } : {}),
       purpose: req.purpose,
       ...(req.undo === undefined ? {} : { undo: req.undo }),
       ...(req.integration === undefined ? {} : { integration: req.integration }),
