@@ -1,4 +1,4 @@
-import { delay, interval, lastValueFrom, merge, NEVER, Subject, tap } from 'rxjs';
+import { BehaviorSubject, delay, finalize, interval, lastValueFrom, merge, NEVER, Subject, tap } from 'rxjs';
 import { ensureDir, logDir } from '../../state/index.js';
 import type { EngineEnv } from '../engine/index.js';
 import type { Runner } from '../exec/types.js';
@@ -54,6 +54,8 @@ export const runDaemon = async (opts: DaemonOptions, stop: AbortSignal): Promise
     ...(opts.runner === undefined ? {} : { runner: opts.runner }),
     ...(opts.inCycle === undefined ? {} : { inCycle: opts.inCycle }),
   });
+  // True while a reconcile cycle runs: the monitor pauses (sources.ts says why).
+  const reconciling = new BehaviorSubject<boolean>(false);
   const stop$ = aborted(stop).pipe(tap(() => { stopped = true; }));
   try {
     await lastValueFrom(scheduleCycles<CycleResult>({
@@ -61,13 +63,17 @@ export const runDaemon = async (opts: DaemonOptions, stop: AbortSignal): Promise
         .pipe(tap(() => { opts.say('network.conf changed'); })),
       log$: dirChanges(logDir(opts.stateDir), () => { warn('not watching the log directory: SIGHUP reconciles'); }),
       // A neighbour not answering yet (firewalld restarting) is looked at again shortly.
-      kernel$: merge(opts.useMonitor === false ? NEVER : ownRulesetEvents(), recheck.pipe(delay(700))),
+      kernel$: merge(opts.useMonitor === false ? NEVER : ownRulesetEvents(reconciling), recheck.pipe(delay(700))),
       periodic$: interval(opts.checkEveryMs ?? 30_000),
       hup$: signals('SIGHUP').pipe(tap(() => { opts.say('SIGHUP: reconciling'); })),
       requests$: requests,
       stop$,
     }, {
-      run: (job, triggers) => cycles.run(job, triggers),
+      run: (job, triggers) => {
+        if (job !== 'reconcile') return cycles.run(job, triggers);
+        reconciling.next(true);
+        return cycles.run(job, triggers).pipe(finalize(() => { reconciling.next(false); }));
+      },
       logMoved: () => cycles.logMoved(),
       stopped: () => ({ job: 'reconcile', triggers: [], startedAt: new Date().toISOString(), durationMs: 0, drift: [], repaired: [], failed: [], error: 'daemon stopped' }),
     }, { debounceMs: opts.debounceMs ?? 300, kernelDebounceMs: 100 }).pipe(tap((o) => {

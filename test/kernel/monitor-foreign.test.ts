@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  bg, casesDir, cliBuilt, cliPath, inNs, must, netnsSkipReason, nsDelAll, nsNew, run, sleep, vnet, vnetRO, waitFor, writeConf,
+  bg, casesDir, cliBuilt, cliPath, inNs, must, netnsSkipReason, nsDelAll, nsNew, run, sleep, vnet, vnetRO, waitFor, waitForValue, writeConf,
 } from '../support/index.js';
 import { parseExposition, seriesSum } from '../support/prom-text.js';
 
@@ -42,9 +42,17 @@ describe.skipIf(skip !== undefined)(`nft monitor events of other tables${skip ==
     const daemon = bg(['ip', 'netns', 'exec', ns, process.execPath, cliPath, '--state-dir', st, '--config', conf, 'daemon', '--check-every', '3600']);
     try {
       await waitFor(() => run(['sh', '-c', `test -S ${join(st, 'daemon.sock')}`]), 20_000, 'the daemon');
-      // Answered once the daemon's first cycle is done: from then on it is idle and listening.
+      // Answered once the daemon's first cycle is done. Each reconcile is followed by one drift
+      // check (the monitor, stopped while the daemon reconciles, says it resumed): the count is
+      // read once it has stayed the same for a second; from then on the daemon is idle, listening.
       await must(vnet(ns, st, conf, ['reconcile']), 'reconcile through the daemon');
-      const before = await cycles(st);
+      let last = -1;
+      const before = await waitForValue(async () => {
+        const n = await cycles(st);
+        const same = n === last;
+        last = n;
+        return same ? n : undefined;
+      }, 20_000, 'the cycle count to settle after the reconcile', 1_000);
       expect(await cycles(st), 'asking for the metrics costs no cycle').toBe(before);
 
       // Someone else's tables, changed 20 times each, one program per change (one event each).
