@@ -41,6 +41,8 @@ export interface CycleRunner {
   logMoved(): Promise<boolean>;
 }
 
+const CYCLE_SNAPSHOT_AFTER = 200;
+
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 // The configuration recorded in the log (what the last reconcile applied), for a daemon that
@@ -60,6 +62,7 @@ const recordedConfig = async (stateDir: string, path: string): Promise<NetConf |
 export const createCycleRunner = (opts: CycleRunnerOptions): CycleRunner => {
   const keeper = opts.keeper ?? createConfigKeeper(opts.configPath, opts.warn);
   let lastOwnSeq = 0;
+  let lastSnapSeq = 0;
   // Each cycle's store starts from the state the last one closed with: it folds only what other
   // processes wrote in between, instead of reading a snapshot file and the tail after it.
   const warm = createWarmHolder();
@@ -124,9 +127,14 @@ export const createCycleRunner = (opts: CycleRunnerOptions): CycleRunner => {
         done();
         // After the answer, nobody waits for it: the doctor for the metrics.
         if (opts.inCycle !== undefined) { await opts.inCycle(env); await env.journal.flush(); }
-        // A snapshot at the end of every cycle that wrote something: a command run next (`status`,
-        // `list`) then reads one file instead of folding this cycle's records.
-        if (env.journal.store.state().seq > lastOwnSeq) await env.journal.store.snapshot();
+        // A snapshot once a cycle has left enough records since the last one: a command run next
+        // (`status`, `list`) then folds at most that many. Not after every cycle: the daemon itself
+        // starts from memory, and an idle drift check's few records are not worth writing (and
+        // digesting) the whole state.
+        if (env.journal.store.state().seq - lastSnapSeq >= CYCLE_SNAPSHOT_AFTER) {
+          await env.journal.store.snapshot();
+          lastSnapSeq = env.journal.store.state().seq;
+        }
         lastOwnSeq = env.journal.store.state().seq;
       });
     } catch (err) {
