@@ -96,15 +96,26 @@ export const requestDaemon = (stateDir: string, req: DaemonRequest, timeoutMs = 
     const timer = setTimeout(() => { conn.destroy(); reject(new Error('daemon did not answer in time')); }, timeoutMs);
     conn.setEncoding('utf8');
     conn.on('connect', () => conn.write(`${JSON.stringify(req)}\n`));
-    conn.on('data', (c: string) => { buf += c; });
-    conn.on('end', () => {
+    let settled = false;
+    // The answer is one line: taken as soon as its newline is in (the daemon's end of the
+    // connection may follow later, after its housekeeping), or at the end, newline or not.
+    const settle = (): void => {
+      if (settled) return;
+      settled = true;
       clearTimeout(timer);
       try {
         const res = JSON.parse(buf) as DaemonResponse;
         if (res.ok) resolve(res.result); else reject(new Error(res.error ?? 'daemon request failed'));
       } catch (err) { reject(err instanceof Error ? err : new Error(String(err))); }
+    };
+    conn.on('data', (c: string) => {
+      buf += c;
+      if (buf.includes('\n')) { settle(); conn.destroy(); }
     });
+    conn.on('end', settle);
     conn.on('error', (err: NodeJS.ErrnoException) => {
+      if (settled) return;
+      settled = true;
       clearTimeout(timer);
       reject(Object.assign(new Error(`no daemon is listening on ${socketPath(stateDir)}`), { code: 'ENODAEMON', cause: err }));
     });

@@ -73,4 +73,18 @@ describe('daemon socket', () => {
     chmodSync(dir, 0o755);
     await expect(serveSocket(dir, () => Promise.resolve(null))).rejects.toThrow(`${dir}: mode 0755 lets others in: the daemon socket needs 0700`);
   });
+
+  it('a client has its answer when the line is in, though the daemon has not closed the connection yet', async () => {
+    const dir = privateDir();
+    // A stand-in daemon that answers and then stays busy: it never ends the connection.
+    const { createServer } = await import('node:net');
+    const held: Array<{ destroy(): void }> = [];
+    const server = createServer((conn) => {
+      held.push(conn);
+      conn.once('data', () => { conn.write(`${JSON.stringify({ ok: true, result: { pid: 1 } })}\n`); });
+    });
+    await new Promise<void>((r) => { server.listen(socketPath(dir), r); });
+    cleanup.push(() => { for (const c of held) c.destroy(); server.close(); });
+    await expect(requestDaemon(dir, { cmd: 'ping' }, 5_000)).resolves.toEqual({ pid: 1 });
+  });
 });
