@@ -1,7 +1,7 @@
 import type { IpFamily, NetworkDef } from '../definition/types.js';
 import { networkCidr } from '../definition/index.js';
 import {
-  emptyPrivateState, nftDeleteByHandle, nftListOwnTable, parseNftListTable, type FwCommand, type FwRemoval, type PrivateState,
+  emptyPrivateState, nftDeleteByHandle, nftListOwnTable, nftTableAbsent, parseNftListTable, type FwCommand, type FwRemoval, type PrivateState,
 } from '../firewall/index.js';
 import { runStep, type OpScope } from './steps.js';
 
@@ -35,6 +35,9 @@ export const readNftOwn = async (scope: OpScope): Promise<{ rules: NftRule[]; se
   const read: IpFamily[] = [];
   for (const family of ['ipv4', 'ipv6'] as const) {
     const res = await runStep(scope, { argv: nftListOwnTable(family, true), purpose: 'query' });
+    // A table that is not there is read too (nothing of the set-up, no rules): libvirt's set-up
+    // has both families, also for networks with no rule in one of them.
+    if (nftTableAbsent(res)) { read.push(family); continue; }
     if (res.exitCode !== 0) continue;
     rules.push(...parseNftRules(family === 'ipv4' ? 'ip' : 'ip6', res.stdout));
     parseNftListTable(family, res.stdout, setup[family]);

@@ -18,7 +18,7 @@ export {
 } from './rules-indexed.js';
 export type { Batch } from './batch.js';
 export { escapeXml, formatFwRemovalXml, FwRemovalXmlError, fwRemovalFromStatusXml, parseFwRemovalXml } from './fwremoval-xml.js';
-export { iptablesCheckOf, iptablesSave, nftDeleteByHandle, nftListIndexedTable, nftListOwnTable } from './queries.js';
+export { iptablesCheckOf, iptablesSave, nftDeleteByHandle, nftListIndexedTable, nftListOwnTable, nftTableAbsent } from './queries.js';
 export { isOwnObjectEvent, NFT_MONITOR_ARGV } from './monitor.js';
 // what `doctor` reads of the host firewall (every table, not only ours)
 export { iptablesVariantSave, nftListRulesetJson } from './queries.js';

@@ -9,6 +9,11 @@ import { NFT_TABLE, nftFamily } from './rules-nftables.js';
 export const nftListOwnTable = (family: IpFamily, withHandles = false): string[] =>
   ['nft', ...(withHandles ? ['-a'] : []), 'list', 'table', nftFamily(family), NFT_TABLE];
 
+// Did a `nft list table` fail because the table is not there (as opposed to nft failing)? nft
+// reports the kernel's ENOENT in its first line.
+export const nftTableAbsent = (r: { exitCode: number; stderr: string }): boolean =>
+  r.exitCode === 1 && /^Error: No such file or directory\b/.test(r.stderr);
+
 // The iptables view of one family (iptables-save has no way to list only some chains of all tables).
 export const iptablesSave = (family: IpFamily): string[] => [family === 'ipv4' ? 'iptables-save' : 'ip6tables-save'];
 

@@ -130,6 +130,25 @@ describe.skipIf(skip !== undefined)(`drift and the daemon${skip === undefined ? 
     });
   }
 
+  it('nftables: the ip6 table of the private set-up deleted, on a network without IPv6 rules, is reported by verify (exit 3) and put back', async () => {
+    const ns = await nsNew('setup6');
+    const dir = tmp('setup6');
+    const st = join(dir, 'state');
+    const conf = writeConf(join(dir, 'network.conf'), 'nftables');
+    expect((await vnet(ns, st, conf, ['define', xml])).code).toBe(0);
+    expect((await vnet(ns, st, conf, ['start', 'default'])).code).toBe(0);
+    expect(await canon(ns, 'nftables')).toBe(ref.full.nftables);
+    // nat-default has no IPv6 address: none of its rules is in the ip6 table, only libvirt's set-up.
+    expect((await inNs(ns, ['nft', 'delete', 'table', 'ip6', 'libvirt_network'])).code).toBe(0);
+    const found = await vnet(ns, st, conf, ['verify']);
+    expect(found.code, found.stdout + found.stderr).toBe(3);
+    expect(found.stdout).toContain('nft add table ip6 libvirt_network');
+    const repaired = await vnet(ns, st, conf, ['verify', '--repair']);
+    expect(repaired.code, repaired.stdout + repaired.stderr).toBe(0);
+    expect(await canon(ns, 'nftables')).toBe(ref.full.nftables);
+    expect((await vnet(ns, st, conf, ['verify'])).code).toBe(0);
+  });
+
   it('the daemon finds drift within 5 s and repairs it (also right after its own switch, and with a broken network.conf), follows network.conf, serves reconcile, leaves networks up on SIGTERM', async () => {
     const ns = await nsNew('daemon');
     const dir = tmp('daemon');

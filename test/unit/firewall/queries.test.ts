@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { iptablesCheckOf, iptablesSave, nftDeleteByHandle, nftListOwnTable } from '../../../src/firewall/index.js';
+import { iptablesCheckOf, iptablesSave, nftDeleteByHandle, nftListOwnTable, nftTableAbsent } from '../../../src/firewall/index.js';
 
 describe('queries of our own objects', () => {
   it('list only our nftables table, per family, with handles when asked', () => {
@@ -15,5 +15,12 @@ describe('queries of our own objects', () => {
   it('an iptables rule is checked with -C from its recorded removal', () => {
     expect(iptablesCheckOf({ program: 'ip6tables', args: ['--table', 'filter', '--delete', 'LIBVIRT_FWO', '--in-interface', 'virbr0', '--jump', 'REJECT'] }))
       .toEqual(['ip6tables', '-w', '--table', 'filter', '--check', 'LIBVIRT_FWO', '--in-interface', 'virbr0', '--jump', 'REJECT']);
+  });
+  it('a table that is not there is told from nft failing (nft 1.0.6\'s words for ENOENT)', () => {
+    const absent = 'Error: No such file or directory\nlist table ip6 libvirt_network\n               ^^^^^^^^^^^^^^^\n';
+    expect(nftTableAbsent({ exitCode: 1, stderr: absent })).toBe(true);
+    expect(nftTableAbsent({ exitCode: 1, stderr: 'Error: Operation not permitted\n' })).toBe(false);
+    expect(nftTableAbsent({ exitCode: -1, stderr: 'spawn nft ENOENT' })).toBe(false);
+    expect(nftTableAbsent({ exitCode: 0, stderr: '' })).toBe(false);
   });
 });
