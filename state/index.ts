@@ -22,7 +22,7 @@ export { checkStateDir } from './secure-dir.js';
 export { withStore, type WithStoreOptions } from './with-store.js';
 export { scanLog, TamperError, type TornTail, type Position } from './replay.js';
 export { verifyLog, type VerifyResult } from './verify.js';
-export { listSegments, liveSegments, segmentPath, logDir, readLines, type Line } from './segments.js';
+export { listSegments, liveSegments, segmentFileId, segmentPath, logDir, readLines, type Line } from './segments.js';
 export { listSnapshots, snapshotDir } from './snapshot.js';
 export { lockPath } from './lock.js';
 export { writeFileAtomic, writeFileAtomicSync, fsyncDir, ensureDir, FILE_MODE, DIR_MODE } from './atomic-file.js';

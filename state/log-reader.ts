@@ -2,7 +2,6 @@
 // from the log's start or checkpoint), the records themselves, and follow(): a read-only store sees
 // another process's appends by polling the files (and finds its way back after a compaction). The
 // writer (log-writer.ts) builds on it.
-import { statSync } from 'node:fs';
 import { Observable, share, Subject } from 'rxjs';
 import { StateError } from './errors.js';
 import type { CompactStep, CompactTarget } from './compact.js';
@@ -11,7 +10,7 @@ import type { CompactResult, OpenOptions, Store } from './log-store.js';
 import { emptyState, replay, type ProjectionState } from './projection.js';
 import { decodeLine, type LogRecord } from './record.js';
 import { type Position, type ScanResult, scanLog, TamperError } from './replay.js';
-import { firstSeqOf, liveSegments, readLines, segmentPath } from './segments.js';
+import { firstSeqOf, liveSegments, readLines, segmentFileId } from './segments.js';
 import { loadSnapshot } from './snapshot.js';
 import { type WarmStart, warmUsable } from './warm.js';
 
@@ -102,7 +101,7 @@ export class LogReader implements Store {
     this.polling = true;
     try {
       // A compaction replaces the file we read last (a new inode, other offsets): read it afresh.
-      const id = fileId(this.stateDir, this.end.segment);
+      const id = segmentFileId(this.stateDir, this.end.segment);
       if (this.endFile !== undefined && this.endFile.segment === this.end.segment && this.endFile.id !== id) {
         if (!await this.resync()) this.appended.error(new TamperError(this.st.seq + 1, `segment ${this.end.segment} was replaced and the log does not go on from seq ${this.st.seq}`));
         return;
@@ -151,8 +150,3 @@ export class LogReader implements Store {
     this.appended.complete();
   }
 }
-
-// Which file a segment is now (inode), undefined when it is gone.
-const fileId = (stateDir: string, segment: number): string | undefined => {
-  try { return String(statSync(segmentPath(stateDir, segment)).ino); } catch { return undefined; }
-};

@@ -32,6 +32,7 @@ export interface OpenOptions {
   readonly?: boolean;          // no lock, no repair, no writes: for `log`, `status`, `list`
   segmentBytes?: number;       // rotate segments above this size (default 64 MiB)
   snapshotEvery?: number;      // default 2,000 records (bounds the tail an open must fold)
+  closeSnapshotAfter?: number; // a writer's close snapshots when this many are uncovered (default 1,000)
   now?: () => Date;
   rebuild?: boolean;           // ignore snapshots: fold the whole log
   io?: FileIo;

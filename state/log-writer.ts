@@ -16,14 +16,13 @@ import { replay } from './projection.js';
 import { type LogRecord, sealRecord } from './record.js';
 import { type ScanResult, TamperError } from './replay.js';
 import { NOFOLLOW } from './secure-dir.js';
-import { segmentPath } from './segments.js';
+import { segmentFileId, segmentPath } from './segments.js';
 import { stateDigest, writeSnapshot } from './snapshot.js';
 import { verifyLog } from './verify.js';
-import { fileIdentity } from './warm.js';
 
 export const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
 export const DEFAULT_SNAPSHOT_EVERY = 2_000;
-const CLOSE_SNAPSHOT_AFTER = 1_000;
+export const CLOSE_SNAPSHOT_AFTER = 1_000;
 
 export class LogWriter extends LogReader {
   private fd = -1;
@@ -201,12 +200,12 @@ export class LogWriter extends LogReader {
     await this.chain;
     // Leave a fresh snapshot behind when many records are uncovered: the next open (often a CLI
     // command right after) then folds almost nothing. Only a crash leaves a long tail.
-    if (this.broken === undefined && this.st.seq - this.snapSeq >= Math.min(CLOSE_SNAPSHOT_AFTER, this.snapshotEvery)) {
+    if (this.broken === undefined && this.st.seq - this.snapSeq >= Math.min(this.opts.closeSnapshotAfter ?? CLOSE_SNAPSHOT_AFTER, this.snapshotEvery)) {
       try { await this.snapshotNow(); } catch { /* the next open folds the tail instead */ }
     }
     this.closed = true;
     // Still under the lock: the file identity is that of the file we appended to.
-    const file = fileIdentity(this.stateDir, this.end.segment);
+    const file = segmentFileId(this.stateDir, this.end.segment);
     if (this.opts.warm !== undefined && this.broken === undefined && file !== undefined) {
       this.opts.warm.current = { state: this.st, end: { ...this.end }, last: this.last, snapSeq: this.snapSeq, file };
     }

@@ -11,7 +11,6 @@ export interface StepStatus {
   step: number;
   argv: string[];
   stdin?: string;
-  commands?: FwCommand[];
   purpose: CommandPurpose;
   undo?: FwCommand[];
   integration?: IntegrationStep;
@@ -77,7 +76,8 @@ const foldNetwork = (n: NetworkStatus, rec: LogRecord): NetworkStatus | undefine
     case 'command.intended': {
       if (n.inFlight === null || n.inFlight.op !== rec.op) return undefined; // not part of the operation
       const d = rec.data as Data<'command.intended'>;
-      const step: StepStatus = { step: d.step, argv: d.argv, ...(d.commands === undefined ? {} : { commands: d.commands }), purpose: d.purpose };
+      // An intent's model commands are not kept: nothing replays them (the undo and the argv/stdin do).
+      const step: StepStatus = { step: d.step, argv: d.argv, purpose: d.purpose };
       if (d.stdin !== undefined) step.stdin = d.stdin;
       if (d.undo !== undefined) step.undo = d.undo;
       if (d.integration !== undefined) step.integration = d.integration;

@@ -1,7 +1,7 @@
 // Segment files: <stateDir>/log/000001.jsonl, 000002.jsonl, ... Old segments are never rewritten
 // (but by `log compact`, which replaces the head); only the last one grows (or, after a crash, loses
 // its torn tail).
-import { closeSync, constants, existsSync, openSync, readdirSync, readSync } from 'node:fs';
+import { closeSync, constants, existsSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 const SEGMENT_NAME = /^(\d{6,})\.jsonl$/;
@@ -9,6 +9,17 @@ const SEGMENT_NAME = /^(\d{6,})\.jsonl$/;
 export const logDir = (stateDir: string): string => join(stateDir, 'log');
 export const segmentName = (n: number): string => `${String(n).padStart(6, '0')}.jsonl`;
 export const segmentPath = (stateDir: string, n: number): string => join(logDir(stateDir), segmentName(n));
+
+// Which file a segment is now (device:inode), undefined when it is gone: a compaction replaces a
+// segment with a new file, and offsets into the old one mean nothing in it.
+export const segmentFileId = (stateDir: string, n: number): string | undefined => {
+  try {
+    const s = statSync(segmentPath(stateDir, n));
+    return `${s.dev}:${s.ino}`;
+  } catch {
+    return undefined;
+  }
+};
 
 // Segment numbers in order; [] when there is no log yet.
 export const listSegments = (stateDir: string): number[] => {

@@ -7,7 +7,7 @@
 import { existsSync, statSync } from 'node:fs';
 import type { ProjectionState } from './projection.js';
 import type { Position } from './replay.js';
-import { segmentPath } from './segments.js';
+import { segmentFileId, segmentPath } from './segments.js';
 
 export interface WarmStart {
   state: ProjectionState;        // folded up to the record just before `end`
@@ -23,24 +23,15 @@ export interface WarmHolder { current: WarmStart | undefined }
 
 export const createWarmHolder = (): WarmHolder => ({ current: undefined });
 
-export const fileIdentity = (stateDir: string, segment: number): string | undefined => {
-  try {
-    const s = statSync(segmentPath(stateDir, segment));
-    return `${s.dev}:${s.ino}`;
-  } catch {
-    return undefined;
-  }
-};
-
 const endSize = (stateDir: string, w: WarmStart): number | undefined => {
   try { return statSync(segmentPath(stateDir, w.end.segment)).size; } catch { return undefined; }
 };
 
 // Can an open start from `w`? The file is the one we wrote and still holds all we wrote.
 export const warmUsable = (stateDir: string, w: WarmStart): boolean =>
-  fileIdentity(stateDir, w.end.segment) === w.file && (endSize(stateDir, w) ?? -1) >= w.end.offset;
+  segmentFileId(stateDir, w.end.segment) === w.file && (endSize(stateDir, w) ?? -1) >= w.end.offset;
 
 // Has anyone written to the log since `w` (appended, rotated, compacted, truncated)?
 export const logMovedSince = (stateDir: string, w: WarmStart): boolean =>
-  fileIdentity(stateDir, w.end.segment) !== w.file || endSize(stateDir, w) !== w.end.offset
+  segmentFileId(stateDir, w.end.segment) !== w.file || endSize(stateDir, w) !== w.end.offset
   || existsSync(segmentPath(stateDir, w.end.segment + 1));

@@ -62,7 +62,6 @@ const recordedConfig = async (stateDir: string, path: string): Promise<NetConf |
 export const createCycleRunner = (opts: CycleRunnerOptions): CycleRunner => {
   const keeper = opts.keeper ?? createConfigKeeper(opts.configPath, opts.warn);
   let lastOwnSeq = 0;
-  let lastSnapSeq = 0;
   // Each cycle's store starts from the state the last one closed with: it folds only what other
   // processes wrote in between, instead of reading a snapshot file and the tail after it.
   const warm = createWarmHolder();
@@ -113,7 +112,12 @@ export const createCycleRunner = (opts: CycleRunnerOptions): CycleRunner => {
       const effectiveJob: Job = config === null ? 'drift' : job;
       await withEngine({
         stateDir: opts.stateDir, configPath: opts.configPath, config: config ?? defaultConfig(opts.configPath),
-        onUnsettled: () => { out.recheck = true; }, warm,
+        onUnsettled: () => { out.recheck = true; },
+        // A snapshot at the end of a cycle (the store's close) once that many records are not
+        // covered: a command run next (`status`, `list`) then folds at most that many. Not after
+        // every cycle: the daemon itself starts from memory, and an idle drift check's few records
+        // are not worth writing (and digesting) the whole state.
+        store: { warm, closeSnapshotAfter: CYCLE_SNAPSHOT_AFTER },
         ...(opts.runner === undefined ? {} : { runner: opts.runner }),
       }, async (env) => {
         if (reading.error !== null && reading.firstSeen) {
@@ -127,18 +131,10 @@ export const createCycleRunner = (opts: CycleRunnerOptions): CycleRunner => {
         done();
         // After the answer, nobody waits for it: the doctor for the metrics.
         if (opts.inCycle !== undefined) { await opts.inCycle(env); await env.journal.flush(); }
-        // A snapshot once a cycle has left enough records since the last one: a command run next
-        // (`status`, `list`) then folds at most that many. Not after every cycle: the daemon itself
-        // starts from memory, and an idle drift check's few records are not worth writing (and
-        // digesting) the whole state.
-        if (env.journal.store.state().seq - lastSnapSeq >= CYCLE_SNAPSHOT_AFTER) {
-          await env.journal.store.snapshot();
-          lastSnapSeq = env.journal.store.state().seq;
-        }
         lastOwnSeq = env.journal.store.state().seq;
       });
     } catch (err) {
-      // Before the answer: the cycle failed. After it: only its snapshot did (the next open folds).
+      // Before the answer: the cycle failed. After it: only its housekeeping did (the doctor).
       if (!answered) {
         out.error = message(err);
         fail(`${job} failed: ${out.error}`);

@@ -1,6 +1,6 @@
 import { watch } from 'node:fs';
 import { basename, dirname } from 'node:path';
-import { concat, distinctUntilChanged, fromEvent, map, NEVER, Observable, of, switchMap, timer, type Observable as Obs, type SchedulerLike } from 'rxjs';
+import { concat, distinctUntilChanged, fromEvent, map, NEVER, Observable, of, switchMap, timer, type Observable as Obs } from 'rxjs';
 import { isOwnObjectEvent, NFT_MONITOR_ARGV } from '../firewall/index.js';
 import { watchLines } from '../exec/index.js';
 
@@ -46,10 +46,10 @@ const RESUME_AFTER_MS = 50;
 // MONITOR_RESUMED, an event like any other: the drift check it brings covers the daemon's own
 // changes and anything foreign done while nobody listened. (Resumed only after a short quiet, so
 // back-to-back cycles do not restart it in between.)
-export const ownRulesetEvents = (paused$: Obs<boolean> = of(false), live: () => Obs<string> = monitorEvents, scheduler?: SchedulerLike): Obs<string> =>
+export const ownRulesetEvents = (paused$: Obs<boolean> = of(false), live: () => Obs<string> = monitorEvents): Obs<string> =>
   paused$.pipe(distinctUntilChanged(), switchMap((paused, i) => {
     if (paused) return NEVER;
-    return i === 0 ? live() : concat(timer(RESUME_AFTER_MS, scheduler).pipe(map(() => MONITOR_RESUMED)), live());
+    return i === 0 ? live() : concat(timer(RESUME_AFTER_MS).pipe(map(() => MONITOR_RESUMED)), live());
   }));
 
 export const signals = (name: NodeJS.Signals): Obs<NodeJS.Signals> =>

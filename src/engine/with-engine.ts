@@ -3,7 +3,7 @@ import { createExecaRunner } from '../exec/index.js';
 import type { Runner } from '../exec/types.js';
 import { createSysctl, type Sysctl } from '../host/index.js';
 import type { Backend } from '../firewall/index.js';
-import { withStore, type WarmHolder } from '../../state/index.js';
+import { withStore, type OpenOptions } from '../../state/index.js';
 import type { EngineEnv } from './env.js';
 import { createJournal } from './journal.js';
 
@@ -18,7 +18,9 @@ export interface OpenEngineOptions {
   onProgress?: (network: string, message: string) => void;
   warn?: (line: string) => void;          // network.conf warnings; default stderr
   onUnsettled?: (network: string) => void; // see EngineEnv
-  warm?: WarmHolder;                      // the daemon's memory of the log between its cycles
+  // How the store is opened beyond the defaults (the daemon: its memory of the log between cycles,
+  // a snapshot at close after fewer records).
+  store?: Pick<OpenOptions, 'warm' | 'closeSnapshotAfter'>;
 }
 
 // How long a command waits for another writer (the daemon, another command) before giving up.
@@ -52,5 +54,5 @@ export const withEngine = async <T>(opts: OpenEngineOptions, fn: (env: EngineEnv
     } finally {
       await journal.flush();
     }
-  }, { wait: true, timeoutMs: opts.lockTimeoutMs ?? lockTimeoutMs(), ...(opts.warm === undefined ? {} : { warm: opts.warm }) });
+  }, { ...opts.store, wait: true, timeoutMs: opts.lockTimeoutMs ?? lockTimeoutMs() });
 };

@@ -3,7 +3,7 @@
 // the projection kept current by folding them. Read-only: no lock, nothing written.
 import { statSync } from 'node:fs';
 import {
-  decodeLine, GENESIS_HASH, listSegments, openStore, readLines, replay, scanLog, segmentPath,
+  decodeLine, GENESIS_HASH, listSegments, openStore, readLines, replay, scanLog, segmentFileId, segmentPath,
   type LogRecord, type Position, type ProjectionState,
 } from '../../state/index.js';
 
@@ -51,15 +51,14 @@ export const openLogTail = async (stateDir: string): Promise<LogTail> => {
     after = { seq: r.seq, hash: r.hash };
   };
 
-  // The file read last (its inode): a compaction replaces it, and the old offsets mean nothing then.
-  const fileId = (segment: number): number | undefined => { try { return statSync(segmentPath(stateDir, segment)).ino; } catch { return undefined; } };
-  let readFile: { segment: number; id: number | undefined } | undefined;
+  // The file read last (segmentFileId): a compaction replaces it, and the old offsets mean nothing then.
+  let readFile: { segment: number; id: string | undefined } | undefined;
 
   await resync(Number.POSITIVE_INFINITY, () => undefined);
   return {
     async read(onRecord) {
       const fresh: LogRecord[] = [];
-      const id = fileId(pos.segment);
+      const id = segmentFileId(stateDir, pos.segment);
       if (readFile !== undefined && readFile.segment === pos.segment && readFile.id !== id) {
         readFile = undefined;
         await resync(after.seq, onRecord);

@@ -43,6 +43,16 @@ describe.skipIf(skip !== undefined)(`drift and the daemon${skip === undefined ? 
   const dirs: string[] = [];
   const tmp = (tag: string): string => { const d = mkdtempSync(join(tmpdir(), `vnetfw-${tag}-`)); dirs.push(d); return d; };
   beforeAll(async () => { ref = await reference('nat-default'); }, 120_000);
+  // nat-default defined and started on `be` in a fresh namespace and state directory.
+  const started = async (tag: string, be: Backend): Promise<{ ns: string; st: string; conf: string }> => {
+    const ns = await nsNew(tag);
+    const dir = tmp(tag);
+    const st = join(dir, 'state');
+    const conf = writeConf(join(dir, 'network.conf'), be);
+    expect((await vnet(ns, st, conf, ['define', xml])).code).toBe(0);
+    expect((await vnet(ns, st, conf, ['start', 'default'])).code).toBe(0);
+    return { ns, st, conf };
+  };
   afterAll(async () => {
     await nsDelAll();
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
@@ -50,12 +60,7 @@ describe.skipIf(skip !== undefined)(`drift and the daemon${skip === undefined ? 
 
   for (const be of BACKENDS) {
     it(`${be}: a flushed chain is reported by verify (exit 3) and repaired to libvirt's ruleset, by verify --repair and by reconcile`, async () => {
-      const ns = await nsNew('drift');
-      const dir = tmp('drift');
-      const st = join(dir, 'state');
-      const conf = writeConf(join(dir, 'network.conf'), be);
-      expect((await vnet(ns, st, conf, ['define', xml])).code).toBe(0);
-      expect((await vnet(ns, st, conf, ['start', 'default'])).code).toBe(0);
+      const { ns, st, conf } = await started('drift', be);
       expect((await vnet(ns, st, conf, ['verify'])).code).toBe(0);
       expect(await canon(ns, be)).toBe(ref.full[be]);
 
@@ -100,12 +105,7 @@ describe.skipIf(skip !== undefined)(`drift and the daemon${skip === undefined ? 
   };
   for (const be of BACKENDS) {
     it(`${be}: a jump of the private set-up removed is reported by verify (exit 3) and put back in libvirt's order, by verify --repair and by reconcile`, async () => {
-      const ns = await nsNew('setup');
-      const dir = tmp('setup');
-      const st = join(dir, 'state');
-      const conf = writeConf(join(dir, 'network.conf'), be);
-      expect((await vnet(ns, st, conf, ['define', xml])).code).toBe(0);
-      expect((await vnet(ns, st, conf, ['start', 'default'])).code).toBe(0);
+      const { ns, st, conf } = await started('setup', be);
       expect(await canon(ns, be)).toBe(ref.full[be]);
 
       await dropJump(ns, be);
@@ -131,12 +131,7 @@ describe.skipIf(skip !== undefined)(`drift and the daemon${skip === undefined ? 
   }
 
   it('nftables: the ip6 table of the private set-up deleted, on a network without IPv6 rules, is reported by verify (exit 3) and put back', async () => {
-    const ns = await nsNew('setup6');
-    const dir = tmp('setup6');
-    const st = join(dir, 'state');
-    const conf = writeConf(join(dir, 'network.conf'), 'nftables');
-    expect((await vnet(ns, st, conf, ['define', xml])).code).toBe(0);
-    expect((await vnet(ns, st, conf, ['start', 'default'])).code).toBe(0);
+    const { ns, st, conf } = await started('setup6', 'nftables');
     expect(await canon(ns, 'nftables')).toBe(ref.full.nftables);
     // nat-default has no IPv6 address: none of its rules is in the ip6 table, only libvirt's set-up.
     expect((await inNs(ns, ['nft', 'delete', 'table', 'ip6', 'libvirt_network'])).code).toBe(0);
@@ -150,12 +145,7 @@ describe.skipIf(skip !== undefined)(`drift and the daemon${skip === undefined ? 
   });
 
   it('the daemon finds drift within 5 s and repairs it (also right after its own switch, and with a broken network.conf), follows network.conf, serves reconcile, leaves networks up on SIGTERM', async () => {
-    const ns = await nsNew('daemon');
-    const dir = tmp('daemon');
-    const st = join(dir, 'state');
-    const conf = writeConf(join(dir, 'network.conf'), 'nftables');
-    expect((await vnet(ns, st, conf, ['define', xml])).code).toBe(0);
-    expect((await vnet(ns, st, conf, ['start', 'default'])).code).toBe(0);
+    const { ns, st, conf } = await started('daemon', 'nftables');
     // The periodic check is set far beyond every deadline below: only events can meet them.
     const d = startDaemon(ns, st, conf, ['--check-every', '600']);
     const inSync = (be: Backend) => async (): Promise<boolean> => await canon(ns, be) === ref.full[be];

@@ -90,6 +90,18 @@ describe('snapshots', () => {
     await s.close();
     expect(listSnapshots(dir)).toEqual([1001]);
   });
+
+  it('closeSnapshotAfter: close() snapshots after fewer records (the daemon: 200), and not before', async () => {
+    const dir = tmpStateDir();
+    const s = await openStore(dir, { closeSnapshotAfter: 200 });
+    await s.append(Array.from({ length: 199 }, (_, i) => filler(i)));
+    await s.close();
+    expect(listSnapshots(dir)).toEqual([]);
+    const again = await openStore(dir, { closeSnapshotAfter: 200 });
+    await again.append([filler(199)]);
+    await again.close();
+    expect(listSnapshots(dir)).toEqual([201]);
+  });
 });
 
 describe('writer lock', () => {
