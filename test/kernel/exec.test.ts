@@ -205,7 +205,11 @@ describe.skipIf(!isRoot)('FakeRunner answers like the real programs', () => {
     const missing = await both(['nft', 'list', 'table', 'ip6', 'libvirt_network']);
     expect(missing.fake.exitCode).toBe(missing.real.exitCode);
     const after = await both(['nft', '-a', 'list', 'ruleset']);
-    expect(after.fake.stdout).toBe(after.real.stdout);
+    // Counters count traffic, which the fake has none of: the namespace's own bridge may send a
+    // multicast report (IGMP, to 224.0.0.0/24) that the real guest_nat `return` rule counts. The
+    // rules, their order and their handles must match exactly.
+    const trafficless = (text: string): string => text.replace(/counter packets \d+ bytes \d+/g, 'counter packets 0 bytes 0');
+    expect(after.fake.stdout).toBe(trafficless(after.real.stdout));
   });
 
   it('iptables: chains, rules, restore transactions and errors', async () => {
