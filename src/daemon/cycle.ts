@@ -1,6 +1,6 @@
 import { Observable } from 'rxjs';
 import { defaultConfig, type NetConf } from '../config/index.js';
-import { checkAndRepair, reconcile, withEngine, type Drift, type EngineEnv, type ReconcileReport } from '../engine/index.js';
+import { checkAndRepair, reconcile, warmUpComposition, withEngine, type Drift, type EngineEnv, type ReconcileReport } from '../engine/index.js';
 import type { Runner } from '../exec/types.js';
 import { createWarmHolder, logMovedSince, openStore } from '../../state/index.js';
 import { createConfigKeeper, type ConfigKeeper } from './config-keeper.js';
@@ -66,6 +66,7 @@ export const createCycleRunner = (opts: CycleRunnerOptions): CycleRunner => {
   // processes wrote in between, instead of reading a snapshot file and the tail after it.
   const warm = createWarmHolder();
   const fail = opts.error ?? opts.say;
+  let warmedUp = false;
 
   const work = async (env: EngineEnv, job: Job, out: CycleResult): Promise<void> => {
     if (job === 'reconcile') {
@@ -129,8 +130,10 @@ export const createCycleRunner = (opts: CycleRunnerOptions): CycleRunner => {
         await env.journal.flush();
         // Everything is on disk: whoever waits for this cycle gets its answer now.
         done();
-        // After the answer, nobody waits for it: the doctor for the metrics.
+        // After the answer, nobody waits for it: the doctor for the metrics; once, the composition
+        // of every backend (so that a first switch does not run that code cold).
         if (opts.inCycle !== undefined) { await opts.inCycle(env); await env.journal.flush(); }
+        if (!warmedUp && job === 'reconcile') { warmedUp = true; warmUpComposition(env); }
         lastOwnSeq = env.journal.store.state().seq;
       });
     } catch (err) {

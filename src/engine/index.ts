@@ -8,6 +8,7 @@ export { lockTimeoutMs, withEngine } from './with-engine.js';
 export { reconcile, recoverNamed, type ReconcileReport } from './reconcile.js';
 export { findDrift, repairDrift, type Drift } from './drift.js';
 export { checkAndRepair } from './repair.js';
+export { warmUpComposition } from './warm-up.js';
 export { adoptFromLibvirt } from './adopt.js';
 export { doctorNetworks, type DoctorReport } from './doctor.js';
 export { runLibvirtHook, type HookOutcome } from './libvirt-hook.js';
