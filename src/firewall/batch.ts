@@ -5,6 +5,7 @@
 import { VnetfwError } from '../errors.js';
 import { IPTABLES_IFACE_KEYS, NFT_IFACE_KEYS, checkIfaceName, nftIfaceToken } from './iface.js';
 import type { FwCommand, Program } from './model.js';
+import { restoreSections } from './restore-outcome.js';
 import { isIndexedCommand } from './rules-indexed.js';
 
 export interface Batch {
@@ -44,26 +45,26 @@ const RESTORE_VERBS: Record<string, string> = {
   '--insert': '-I', '-I': '-I', '--append': '-A', '-A': '-A', '--delete': '-D', '-D': '-D', '--delete-chain': '-X', '-X': '-X',
 };
 
-// iptables-restore input. New chains are declared (`:CHAIN - [0:0]`) only for --new-chain
-// commands: with --noflush, declaring a chain that exists flushes it.
+// iptables-restore input, one section per table (in order of first appearance), each command on
+// its own line. A new chain is `-N CHAIN`, as --new-chain is when run alone: it fails if the chain
+// exists (a `:CHAIN - [0:0]` declaration would instead flush an existing chain under --noflush),
+// which is what lets an apply that has not read the set-up find out it was there after all.
 export const iptablesRestoreInput = (cmds: readonly FwCommand[]): string => {
-  const tables = new Map<string, { decls: string[]; rules: string[] }>();
-  for (const cmd of cmds) {
-    const args = [...cmd.args];
-    let table = 'filter';
-    const t = args.findIndex((a) => a === '--table' || a === '-t');
-    if (t >= 0) { table = args[t + 1] ?? 'filter'; args.splice(t, 2); }
-    const section = tables.get(table) ?? { decls: [], rules: [] };
-    tables.set(table, section);
-    const n = args.findIndex((a) => a === '--new-chain' || a === '-N');
-    if (n >= 0) { section.decls.push(`:${plainToken(args[n + 1] ?? '', cmd)} - [0:0]`); continue; }
-    const v = args.findIndex((a) => RESTORE_VERBS[a] !== undefined);
-    if (v < 0) throw new VnetfwError('EFW_BATCH', `cannot put ${cmd.program} ${cmd.args.join(' ')} in an iptables-restore batch`);
-    args[v] = RESTORE_VERBS[args[v] ?? ''] ?? '';
-    section.rules.push(args.map((a, i) => (IPTABLES_IFACE_KEYS.has(args[i - 1] ?? '') ? checkIfaceName(a) : plainToken(a, cmd))).join(' '));
-  }
   let out = '';
-  for (const [table, { decls, rules }] of tables) out += [`*${table}`, ...decls, ...rules, 'COMMIT'].join('\n') + '\n';
+  for (const { table, commands } of restoreSections(cmds)) {
+    const lines = commands.map((cmd) => {
+      const args = [...cmd.args];
+      const t = args.findIndex((a) => a === '--table' || a === '-t');
+      if (t >= 0) args.splice(t, 2);
+      const n = args.findIndex((a) => a === '--new-chain' || a === '-N');
+      if (n >= 0) return `-N ${plainToken(args[n + 1] ?? '', cmd)}`;
+      const v = args.findIndex((a) => RESTORE_VERBS[a] !== undefined);
+      if (v < 0) throw new VnetfwError('EFW_BATCH', `cannot put ${cmd.program} ${cmd.args.join(' ')} in an iptables-restore batch`);
+      args[v] = RESTORE_VERBS[args[v] ?? ''] ?? '';
+      return args.map((a, i) => (IPTABLES_IFACE_KEYS.has(args[i - 1] ?? '') ? checkIfaceName(a) : plainToken(a, cmd))).join(' ');
+    });
+    out += [`*${table}`, ...lines, 'COMMIT'].join('\n') + '\n';
+  }
   return out;
 };
 

@@ -43,6 +43,18 @@ const indexedOrder = (all: readonly FwCommand[], origins: Map<FwCommand, Origin>
   ];
 };
 
+// iptables-restore commits table by table, in the order of its input. Tables that get only set-up
+// (ip6 nat and mangle for most networks) go first: then, when a program dies without saying how far
+// it got, the network rules found in the kernel tell which tables went in, since every table before
+// one that went in did too. The order of commands within a table is kept.
+const tableOf = (c: FwCommand): string => c.args[c.args.indexOf('--table') + 1] ?? 'filter';
+const setupTablesFirst = (setup: readonly FwCommand[], nets: readonly FwCommand[]): FwCommand[] => {
+  const withRules = new Set(nets.filter((c) => c.ignoreErrors !== true).map((c) => `${c.program}/${tableOf(c)}`));
+  const programs = [...new Set(setup.map((c) => c.program))];
+  const key = (c: FwCommand): number => programs.indexOf(c.program) * 2 + (withRules.has(`${c.program}/${tableOf(c)}`) ? 1 : 0);
+  return [...setup].sort((a, b) => key(a) - key(b));
+};
+
 export const composeApply = (backend: Backend, defs: readonly NetworkDef[], opts: ComposeOptions): ApplyComposition => {
   const origins = new Map<FwCommand, Origin>();
   const riding = new Set<FwCommand>();
@@ -50,8 +62,7 @@ export const composeApply = (backend: Backend, defs: readonly NetworkDef[], opts
   // Open networks get no rules and, as in libvirt, no private set-up either.
   if (wanted.length === 0) return { setup: [], batches: [], origins, riding };
   const setup = backend === 'nftables-indexed' ? indexedSetup() : opts.existing === null ? [] : privateSetup(backend, opts.existing);
-  const all: FwCommand[] = [];
-  for (const cmd of setup) { origins.set(cmd, { network: null, group: 0 }); all.push(cmd); }
+  const nets: FwCommand[] = [];
   for (const def of wanted) {
     buildRules(def, backend).groups.forEach((g, gi) => {
       for (const c of g.commands) {
@@ -61,9 +72,11 @@ export const composeApply = (backend: Backend, defs: readonly NetworkDef[], opts
           riding.add(cmd);
         }
         origins.set(cmd, { network: def.name, group: gi });
-        all.push(cmd);
+        nets.push(cmd);
       }
     });
   }
+  for (const cmd of setup) origins.set(cmd, { network: null, group: 0 });
+  const all = [...(backend === 'iptables' ? setupTablesFirst(setup, nets) : setup), ...nets];
   return { setup, batches: renderBatches(backend === 'nftables-indexed' ? indexedOrder(all, origins) : all), origins, riding };
 };

@@ -12,6 +12,8 @@ export { formatLibvirt, formatLibvirtList, formatShell, runtimeArgv } from './fo
 export { iptablesUndo, knownUndo, nftUndo, removalFromApplied, removalOfRules, undoKnownUpFront, undoOf } from './undo.js';
 export { iptablesRestoreInput, nftScriptLine, NFT_BATCH_ARGV, NFT_PLAIN_BATCH_ARGV, parseNftEcho, renderBatches } from './batch.js';
 export { composeApply } from './compose.js';
+export { emptyNftVariantTables, failedLine, restoreFailure, restoreSections } from './restore-outcome.js';
+export type { RestoreSection } from './restore-outcome.js';
 export type { ApplyComposition, ComposeOptions, Origin } from './compose.js';
 export {
   buildIndexedRules, chainPart, INDEXED_FAMILY, INDEXED_MAPS, INDEXED_TABLE, indexedSetup, indexedUndo, isIndexedCommand, natChain, netChain,

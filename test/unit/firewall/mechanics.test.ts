@@ -35,12 +35,12 @@ describe('batches', () => {
     expect(nftScriptLine({ program: 'nft', args: ['add', 'chain', 'ip', 'libvirt_network', 'forward', '{ type filter hook forward priority 0; policy accept; }'] }))
       .toBe('add chain ip libvirt_network forward { type filter hook forward priority 0; policy accept; }');
   });
-  it('iptables-restore: tables, declarations only for new chains, -I/-D lines in order', () => {
+  it('iptables-restore: tables, a new chain as -N (it fails if the chain exists, where a declaration would flush it), -I/-D lines in order', () => {
     expect(iptablesRestoreInput([
       { program: 'iptables', args: ['--table', 'nat', '--new-chain', 'LIBVIRT_PRT'] },
       { program: 'iptables', args: ['--table', 'nat', '--insert', 'POSTROUTING', '--jump', 'LIBVIRT_PRT'] },
       { program: 'iptables', args: ['--table', 'filter', '--delete', 'LIBVIRT_FWO', '--in-interface', 'virbr0', '--jump', 'REJECT'] },
-    ])).toBe('*nat\n:LIBVIRT_PRT - [0:0]\n-I POSTROUTING --jump LIBVIRT_PRT\nCOMMIT\n*filter\n-D LIBVIRT_FWO --in-interface virbr0 --jump REJECT\nCOMMIT\n');
+    ])).toBe('*nat\n-N LIBVIRT_PRT\n-I POSTROUTING --jump LIBVIRT_PRT\nCOMMIT\n*filter\n-D LIBVIRT_FWO --in-interface virbr0 --jump REJECT\nCOMMIT\n');
   });
   it('one batch per program, tolerant commands apart', () => {
     const b = renderBatches([
