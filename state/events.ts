@@ -84,6 +84,10 @@ const v1 = {
   'bridge.created': { scope: 'network', data: bridge },
   'bridge.deleted': { scope: 'network', data: bridge },
   'host.sysctl': { scope: 'none', data: shape({ key: nonEmpty, value: str, 'previous?': str }) },
+  // The private set-up of `backend` (libvirt's chains or tables that every network's rules hang
+  // off) was in place when an operation committed rules there. vnetfw takes a set-up back only in
+  // the operation that added it, when that fails, so later applies there read nothing first.
+  'setup.recorded': { scope: 'none', data: shape({ backend }) },
   'config.changed': { scope: 'none', data: shape({ backend, strategy: str, path: str }) },
   // The daemon found network.conf invalid and went on with `using` (its last good configuration, the
   // one recorded in the log, or none: drift repair only); config.restored when it is valid again.

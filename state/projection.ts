@@ -51,6 +51,9 @@ export interface ProjectionState {
   config?: { backend: Backend; strategy: string; path: string; seq: number };
   // Host sysctls vnetfw changed, with the value they had before the first change.
   sysctl: Record<string, { value: string; previous?: string }>;
+  // Backends whose private set-up an operation found or put in place (setup.recorded), with that
+  // record's seq. Absent until the first such record (a log older than it folds as before).
+  setup?: Partial<Record<Backend, number>>;
 }
 
 export const emptyState = (): ProjectionState => ({ seq: 0, hash: GENESIS_HASH, networks: {}, sysctl: {} });
@@ -160,6 +163,7 @@ export const replay = (from: ProjectionState): Replay => {
   let config = from.config;
   let networks = from.networks;
   let sysctl = from.sysctl;
+  let setup = from.setup;
   let ownNetworks = false;
   let ownSysctl = false;
   let last: ProjectionState | undefined = from;
@@ -188,6 +192,11 @@ export const replay = (from: ProjectionState): Replay => {
       case 'config.changed': {
         const d = rec.data as Data<'config.changed'>;
         config = { backend: d.backend, strategy: d.strategy, path: d.path, seq: rec.seq };
+        return;
+      }
+      case 'setup.recorded': {
+        const d = rec.data as Data<'setup.recorded'>;
+        setup = { ...setup, [d.backend]: rec.seq };
         return;
       }
       case 'host.sysctl': {
@@ -222,7 +231,7 @@ export const replay = (from: ProjectionState): Replay => {
     if (last !== undefined) return last;
     ownNetworks = false;
     ownSysctl = false;
-    last = { ...from, seq, hash, networks, sysctl, ...(config === undefined ? {} : { config }) };
+    last = { ...from, seq, hash, networks, sysctl, ...(config === undefined ? {} : { config }), ...(setup === undefined ? {} : { setup }) };
     return last;
   };
   return { add, result };

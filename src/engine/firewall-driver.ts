@@ -1,13 +1,15 @@
 import type { NetworkDef } from '../definition/types.js';
 import { ExecError } from '../exec/index.js';
 import {
-  composeApply, emptyPrivateState, iptablesSave, knownUndo, nftListOwnTable, parseIptablesSave, parseNftEcho, parseNftListTable,
-  privateSetupRepair, privateSetupUndo, removalFromApplied, renderBatches, runtimeArgv, undoKnownUpFront, undoOf,
-  type AppliedCommand, type Backend, type Batch, type FwCommand, type FwRemoval, type Origin, type PrivateState,
+  composeApply, emptyPrivateState, failedLine, iptablesSave, nftListOwnTable, parseIptablesSave, parseNftListTable, privateSetupRepair,
+  privateSetupUndo, removalFromApplied, renderBatches, type Backend, type Batch, type FwRemoval, type PrivateState,
 } from '../firewall/index.js';
+import { applyBatch, removeCommands, splitTolerated, undoApplied, type AppliedSoFar } from './apply-batches.js';
 import { deleteByHandle, unrecordedNftRules } from './kernel-view.js';
 import { runStep, type OpScope } from './steps.js';
+import { applyIptablesUnread } from './unread-setup.js';
 
+export { removeCommands, removeRemoval } from './apply-batches.js';
 // Applies and removes firewall rules as batches (one transaction per program), for one or many
 // networks at once. Builds no command itself: the firewall layer does; this only runs and records.
 
@@ -29,47 +31,6 @@ export const queryPrivateState = async (scope: OpScope, backend: Backend): Promi
   return state;
 };
 
-// What an operation applied so far, so that a failure can undo exactly that.
-export interface AppliedSoFar { byNetwork: Map<string, AppliedCommand[]> }
-
-const runTolerantOneByOne = async (scope: OpScope, cmds: readonly FwCommand[], purpose: 'apply' | 'remove' | 'rollback'):
-Promise<Array<{ cmd: FwCommand; handle: number | undefined; ok: boolean }>> => {
-  const out: Array<{ cmd: FwCommand; handle: number | undefined; ok: boolean }> = [];
-  for (const cmd of cmds) {
-    const res = await runStep(scope, { argv: runtimeArgv({ ...cmd, autoRollback: purpose === 'apply' }), commands: [cmd], purpose });
-    const m = /# handle (\d+)/.exec(res.stdout);
-    out.push({ cmd, handle: m?.[1] === undefined ? undefined : Number(m[1]), ok: res.exitCode === 0 });
-  }
-  return out;
-};
-
-// Runs removal commands (libvirt's fwRemoval, or an undo list): batched, and if a batch fails
-// because something was already gone, one by one with errors ignored, as libvirt does.
-export const removeCommands = async (scope: OpScope, cmds: readonly FwCommand[], purpose: 'remove' | 'rollback' = 'remove'): Promise<void> => {
-  if (cmds.length === 0) return;
-  for (const batch of renderBatches(cmds.map((c) => ({ ...c, ignoreErrors: true })))) {
-    const res = await runStep(scope, { argv: batch.argv, stdin: batch.stdin, commands: batch.commands, purpose });
-    if (res.exitCode !== 0) await runTolerantOneByOne(scope, batch.commands, purpose);
-  }
-};
-
-export const removeRemoval = async (scope: OpScope, removal: FwRemoval, purpose: 'remove' | 'rollback' = 'remove'): Promise<void> =>
-  removeCommands(scope, removal.groups.flatMap((g) => g.commands), purpose);
-
-const recordApplied = (applied: AppliedSoFar, origin: Origin | undefined, a: AppliedCommand): void => {
-  if (origin?.network == null) return;  // private set-up is never undone (libvirt keeps it)
-  const list = applied.byNetwork.get(origin.network) ?? [];
-  list.push({ ...a, group: origin.group });
-  applied.byNetwork.set(origin.network, list);
-};
-
-// Undo everything an apply recorded, newest first.
-export const undoApplied = async (scope: OpScope, applied: AppliedSoFar): Promise<void> => {
-  const undos = [...applied.byNetwork.values()].flat().map((a) => a.undo).reverse();
-  await removeCommands(scope, undos, 'rollback');
-  applied.byNetwork.clear();
-};
-
 // One firewall change at a time in this process (libvirt has the same process-wide mutex): two
 // concurrent iptables-restore runs that both declare a new chain would flush each other's rules.
 let tail: Promise<unknown> = Promise.resolve();
@@ -79,11 +40,34 @@ const serialised = <T>(fn: () => Promise<T>): Promise<T> => {
   return run;
 };
 
-// The log says the private set-up is in place when some network's rules are recorded on this
-// backend; then the kernel is not read at all (no ruleset read on the hot path). Should someone
-// have removed it since, the batch fails, undoes itself, and the set-up is read and redone.
-const setupRecorded = (scope: OpScope, backend: Backend): boolean =>
-  Object.values(scope.journal.store.state().networks).some((n) => n.removals[backend] !== undefined);
+// The log says the private set-up is in place when an operation recorded it there (setup.recorded)
+// or some network's rules are recorded on this backend; then the kernel is not read at all (no
+// ruleset read on the hot path). Should someone have removed it since, the batch fails, undoes
+// itself, and the set-up is read and redone.
+const setupRecorded = (scope: OpScope, backend: Backend): boolean => {
+  const state = scope.journal.store.state();
+  return state.setup?.[backend] !== undefined || Object.values(state.networks).some((n) => n.removals[backend] !== undefined);
+};
+
+// A batch the kernel refused because something it names is not there: iptables-restore names the
+// failing line (iptables-nft adds "No chain/target/match by that name", the legacy variant
+// nothing more), nft says "No such file or directory". Not a killed or timed-out program.
+const missingTarget = (err: unknown): boolean => {
+  if (!(err instanceof ExecError)) return false;
+  const r = err.result;
+  if (r.exitCode <= 0 || r.signal !== undefined || r.timedOut === true) return false;
+  return r.argv[0] === 'nft' ? /No such file or directory/.test(r.stderr) : failedLine(r.stderr) !== undefined;
+};
+
+// After rules went in on `backend`, its set-up is in place: recorded once, so that the next
+// apply there (a start after every network stopped, a switch back) reads nothing first either.
+// (Open networks get no rules and no set-up.)
+const noteSetup = <T>(scope: OpScope, backend: Backend, defs: readonly NetworkDef[], result: T): T => {
+  if (backend !== 'nftables-indexed' && defs.some((d) => d.forward.mode !== 'open') && scope.journal.store.state().setup?.[backend] === undefined) {
+    scope.journal.note({ type: 'setup.recorded', data: { backend } });
+  }
+  return result;
+};
 
 // Adds the rules of `defs` on `backend` (plus whatever private set-up is missing) in one batch per
 // program. On failure, undoes what it added and throws; on success returns each network's removal.
@@ -94,9 +78,17 @@ export const applyFirewall = (scope: OpScope, backend: Backend, defs: readonly N
     if (setupRecorded(scope, backend)) {
       try {
         return await attemptApply(scope, backend, defs, null);
-      } catch { /* the set-up is not what the log says: read it, then try once more */ }
+      } catch (err) {
+        // Refused for a missing object: the set-up is not what the log says; read it, then try
+        // once more. Any other failure is the operation's.
+        if (!missingTarget(err)) throw err;
+      }
+    } else if (backend === 'iptables') {
+      // Not recorded: apply as if absent (nothing read first); told otherwise, read and apply again.
+      const first = await applyIptablesUnread(scope, defs);
+      if (first !== 'read-first') return noteSetup(scope, backend, defs, first);
     }
-    return attemptApply(scope, backend, defs, await queryPrivateState(scope, backend));
+    return noteSetup(scope, backend, defs, await attemptApply(scope, backend, defs, await queryPrivateState(scope, backend)));
   });
 
 // Puts back a damaged private set-up (drift repair): read afresh, then what is missing of it, in
@@ -109,11 +101,6 @@ export const repairPrivateSetup = (scope: OpScope, backend: 'iptables' | 'nftabl
       if (res.exitCode !== 0) throw new ExecError(res);
     }
   });
-
-// Tolerated commands (the checksum rule) first travel in the main batch, which saves a process;
-// only if that batch is refused is it retried with them apart, and from then on they stay apart
-// for that host (runner).
-const splitTolerated = new WeakSet<object>();
 
 const attemptApply = async (scope: OpScope, backend: Backend, defs: readonly NetworkDef[], existing: PrivateState | null, merge = !splitTolerated.has(scope.runner)): Promise<Map<string, FwRemoval>> => {
   const { setup, batches, origins, riding } = composeApply(backend, defs, { existing, mergeTolerated: merge });
@@ -143,32 +130,4 @@ const attemptApply = async (scope: OpScope, backend: Backend, defs: readonly Net
   const out = new Map<string, FwRemoval>();
   for (const def of defs) out.set(def.name, removalFromApplied(applied.byNetwork.get(def.name) ?? [], backend));
   return out;
-};
-
-const applyBatch = async (scope: OpScope, batch: Batch, origins: Map<FwCommand, Origin>, applied: AppliedSoFar): Promise<void> => {
-  // iptables and the indexed layout know every undo before running (it goes in the intent);
-  // libvirt's nft layout learns them from the handles nft echoes.
-  const upFront = batch.commands.every(undoKnownUpFront);
-  const undo = upFront ? batch.commands.map(knownUndo).filter((u): u is FwCommand => u !== undefined) : undefined;
-  const res = await runStep(scope, { argv: batch.argv, stdin: batch.stdin, commands: batch.commands, purpose: 'apply', ...(undo === undefined ? {} : { undo }) });
-  if (res.exitCode !== 0) {
-    if (!batch.ignoreErrors) {
-      // iptables-restore commits table by table: blocks before the failing one did go in. An nft
-      // script is one transaction: nothing went in (and an undo could take a network's earlier rules).
-      if (undo !== undefined && batch.commands[0]?.program !== 'nft') await removeCommands(scope, [...undo].reverse(), 'rollback');
-      throw new ExecError(res);
-    }
-    // A tolerated group (the DHCP checksum rule): keep what works, as libvirt does per command.
-    for (const r of await runTolerantOneByOne(scope, batch.commands, 'apply')) {
-      if (r.ok && (r.cmd.program !== 'nft' || r.handle !== undefined)) recordApplied(applied, origins.get(r.cmd), { command: r.cmd, undo: undoOf(r.cmd, r.handle) });
-    }
-    return;
-  }
-  const handles = upFront ? [] : parseNftEcho(batch.commands, res.stdout);
-  batch.commands.forEach((cmd, i) => {
-    const origin = origins.get(cmd);
-    if (origin?.network == null) return;
-    const u = upFront ? knownUndo(cmd) : undoOf(cmd, handles[i]);
-    if (u !== undefined) recordApplied(applied, origin, { command: cmd, undo: u });
-  });
 };

@@ -22,19 +22,20 @@ const snapshot = async (ns: string, sb: Sandbox): Promise<{ rules: string; links
   return { rules: await canon(ns), links: await links(ns), status };
 };
 
-interface Scenario { name: string; backend: 'iptables' | 'nftables'; fixture: string; fail: Injection }
-// Call numbers count per program within the failing `start`: iptables runs iptables-save,
-// ip6tables-save, then one iptables-restore and one ip6tables-restore batch; nftables reads the
-// ruleset once for the neighbours (`nft -j list ruleset`), lists its two tables, then sends one
-// `nft -f -` batch; `ip` lists the links, then creates the bridge with one `ip -batch -` (add,
-// addresses, up).
+interface Scenario { name: string; backend: 'iptables' | 'nftables'; fixture: string; fail: Injection; setUpAt?: number }
+// Call numbers count per program within the failing `start`. iptables reads nothing before its
+// batches (one iptables-restore, one ip6tables-restore): on a fresh host the set-up goes in as if
+// absent, and once a start has recorded it (setup.recorded) it is trusted. nftables reads the
+// ruleset once for the neighbours (`nft -j list ruleset`); on a fresh host it then lists its two
+// tables and sends one `nft -f -` batch (call 4); with the set-up recorded it sends the batch at
+// once (call 2, `setUpAt`). `ip` lists the links, then creates the bridge with one `ip -batch -`.
 const scenarios: Scenario[] = [
   { name: 'iptables-restore succeeded, ip6tables-restore exits 1', backend: 'iptables', fixture: 'nat-ipv6', fail: { prog: 'ip6tables-restore', at: 1, mode: 'exit1' } },
   { name: 'ip6tables-restore is killed (SIGKILL) before it runs', backend: 'iptables', fixture: 'nat-ipv6', fail: { prog: 'ip6tables-restore', at: 1, mode: 'kill' } },
   { name: 'iptables-restore applied its batch, then was killed', backend: 'iptables', fixture: 'nat-default', fail: { prog: 'iptables-restore', at: 1, mode: 'killafter' } },
-  { name: 'the nft batch exits 1', backend: 'nftables', fixture: 'nat-ipv6', fail: { prog: 'nft', at: 4, mode: 'exit1' } },
-  { name: 'nft is killed before it runs', backend: 'nftables', fixture: 'nat-ipv6', fail: { prog: 'nft', at: 4, mode: 'kill' } },
-  { name: 'nft applied its batch, then was killed', backend: 'nftables', fixture: 'nat-ipv6', fail: { prog: 'nft', at: 4, mode: 'killafter' } },
+  { name: 'the nft batch exits 1', backend: 'nftables', fixture: 'nat-ipv6', fail: { prog: 'nft', at: 4, mode: 'exit1' }, setUpAt: 2 },
+  { name: 'nft is killed before it runs', backend: 'nftables', fixture: 'nat-ipv6', fail: { prog: 'nft', at: 4, mode: 'kill' }, setUpAt: 2 },
+  { name: 'nft applied its batch, then was killed', backend: 'nftables', fixture: 'nat-ipv6', fail: { prog: 'nft', at: 4, mode: 'killafter' }, setUpAt: 2 },
   { name: 'the bridge\'s ip -batch exits 1', backend: 'nftables', fixture: 'nat-default', fail: { prog: 'ip', at: 2, mode: 'exit1' } },
   { name: 'the bridge\'s ip -batch made the bridge, then was killed', backend: 'iptables', fixture: 'isolated', fail: { prog: 'ip', at: 2, mode: 'killafter' } },
 ];
@@ -60,8 +61,9 @@ describe.skipIf(skip)(`failures on a real kernel${skip ? ` (skipped: ${why})` : 
         const before = await snapshot(ns, s);
         expect(before.status).toMatchObject({ state: 'stopped', inFlight: null });
 
-        const r = await vnetfw(ns, s, ['start', 'default'], { ...o, fail: [sc.fail] });
-        expect(s.calls().some((c) => c.action === sc.fail.mode), 'the failure was injected').toBe(true);
+        const fail: Injection = host !== 'fresh host' && sc.setUpAt !== undefined ? { ...sc.fail, at: sc.setUpAt } : sc.fail;
+        const r = await vnetfw(ns, s, ['start', 'default'], { ...o, fail: [fail] });
+        expect(s.calls().some((c) => c.action === fail.mode), 'the failure was injected').toBe(true);
         expect(r.code).toBe(1);
         const errLines = r.stderr.trim().split('\n');
         expect(errLines, r.stderr).toHaveLength(1);

@@ -51,6 +51,8 @@ export const summary = (r: LogRecord): string => {
     case 'bridge.created':
     case 'bridge.deleted':
       return (r.data as D<'bridge.created'>).bridge;
+    case 'setup.recorded':
+      return `${(r.data as D<'setup.recorded'>).backend} private set-up in place`;
     case 'host.sysctl': {
       const d = r.data as D<'host.sysctl'>;
       return `${d.key} = ${d.value}${d.previous === undefined ? '' : ` (was ${d.previous})`}`;

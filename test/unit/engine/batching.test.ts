@@ -58,22 +58,23 @@ describe('batches shared by several networks', () => {
     w.use('iptables');
     const report = await reconcile(w.env);
     expect(report.actions.map((a) => a.action)).toEqual(Array(6).fill('switched to iptables'));
-    // queries of the iptables set-up, one restore per family, one nft removal for all six
-    expect(programs(w.fake, before)).toEqual(['iptables-save', 'ip6tables-save', 'iptables-restore', 'ip6tables-restore', 'nft']);
+    // one restore per family (the iptables set-up goes in as if absent, nothing read first), one
+    // nft removal for all six
+    expect(programs(w.fake, before)).toEqual(['iptables-restore', 'ip6tables-restore', 'nft']);
     for (let i = 0; i < 6; i++) expect(w.store.state().networks[`n${i}`]).toMatchObject({ state: 'active', backend: 'iptables', inFlight: null });
     expect(w.fake.dump()).not.toMatch(/virbr\d.*reject/);   // no nft rule of any network left
   });
 
-  // A failure before the operation changed anything (the set-up query) leaves the log with the
-  // operation started and rolled back, nothing in flight, the old rules in place, and the next
-  // reconcile free to run.
-  it('a switch whose first program (a query) fails is rolled back, with nothing left in flight', async () => {
+  // A failure before the operation changed anything (the first restore cannot take the xtables
+  // lock) leaves the log with the operation started and rolled back, nothing in flight, the old
+  // rules in place, and the next reconcile free to run.
+  it('a switch whose first program fails before changing anything is rolled back, with nothing left in flight', async () => {
     const w = await world(3);
     w.use('nftables');
     await runNetworkOps(w.env, [0, 1, 2].map((i) => ({ name: `n${i}`, event: { type: 'START', backend: 'nftables' } })));
     const kernel = w.fake.dump();
     w.use('iptables');
-    w.fake.failWhen((req) => (req.argv[0] === 'iptables-save' ? { exitCode: 4, stderr: 'iptables-save: no luck' } : false));
+    w.fake.failWhen((req) => (req.argv[0] === 'iptables-restore' ? { exitCode: 4, stderr: 'Another app is currently holding the xtables lock.' } : false));
     const report = await reconcile(w.env);
     expect(report.actions.filter((a) => !a.ok).map((a) => a.network)).toEqual(['n0', 'n1', 'n2']);
     expect(w.fake.dump()).toBe(kernel);

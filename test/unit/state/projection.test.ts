@@ -104,6 +104,13 @@ describe('projection', () => {
     expect(s.sysctl).toEqual({ 'net.ipv4.ip_forward': { value: '1', previous: '0' } });
   });
 
+  it('setup.recorded: the backends whose set-up is in place, by seq; a log without one has no setup member', () => {
+    const s = given(event('setup.recorded', { backend: 'iptables' }), event('config.changed', { backend: 'nftables', strategy: 'make-before-break', path: '/x' }),
+      event('setup.recorded', { backend: 'nftables' }));
+    expect(s.setup).toEqual({ iptables: 1, nftables: 3 });
+    expect(Object.hasOwn(given(event('config.changed', { backend: 'nftables', strategy: 'make-before-break', path: '/x' })), 'setup')).toBe(false);
+  });
+
   it('events for unknown networks and log events only advance seq', () => {
     const s = given(event('bridge.created', { bridge: 'x' }, { network: 'ghost' }), event('log.repaired', { quarantine: 'q', bytes: 3, reason: 'r' }));
     expect(s).toEqual({ ...emptyState(), seq: 2, hash: 'h2' });
