@@ -124,6 +124,8 @@ export const switchBench: Bench = {
     for (const n of sizes) {
       const cpu = results[n]?.daemon?.daemonCpuMs;
       if (typeof cpu === 'number') process.stdout.write(`N=${n} daemon: its own CPU time during the switch ${cpu} ms (user + system, 10 ms ticks)\n`);
+      const each = results[n]?.daemon?.switches;
+      if (typeof each === 'string') process.stdout.write(`N=${n} daemon: each switch, in order: ${each}\n`);
     }
     mkdirSync('bench-results', { recursive: true });
     writeFileSync('bench-results/switch.json', `${JSON.stringify({ machine, sizes, methods, results, startup, single, bridges: bridgeName(1) }, null, 2)}\n`);
