@@ -1,9 +1,8 @@
 import type { NetworkDef } from '../definition/types.js';
-import type { IpFamily } from '../definition/types.js';
 import { ExecError, type RunResult } from '../exec/index.js';
 import {
-  composeApply, emptyNftVariantTables, emptyPrivateState, iptablesCheckOf, iptablesSave, iptablesUndo, knownUndo, privateSetupUndo,
-  removalFromApplied, restoreFailure, restoreSections, type Batch, type FwCommand, type FwRemoval, type RestoreSection,
+  composeApply, emptiedSetupTables, emptyPrivateState, iptablesCheckOf, iptablesSave, iptablesUndo, knownUndo, privateSetupUndo,
+  removalFromApplied, restoreFailure, restoreSections, setupFamilies, type Batch, type FwCommand, type FwRemoval, type RestoreSection,
 } from '../firewall/index.js';
 import { applyBatch, removeCommands, splitTolerated, undoApplied, type AppliedSoFar } from './apply-batches.js';
 import { runStep, type OpScope } from './steps.js';
@@ -16,8 +15,6 @@ import { runStep, type OpScope } from './steps.js';
 // batch that fails for another reason is taken back as far as it went in, table by table, and
 // the operation fails as any other.
 export type UnreadOutcome = Map<string, FwRemoval> | 'read-first';
-
-const familyOf = (c: FwCommand): IpFamily => (c.program === 'ip6tables' ? 'ipv6' : 'ipv4');
 
 // The sections of a failed batch that went in: the line its error names says; when it names none
 // (killed, timed out, a failure before any line), the kernel is asked, section by section, whether
@@ -50,14 +47,9 @@ const takeBack = async (scope: OpScope, done: readonly Batch[], failing: Batch, 
   if (madeSetup.length === 0) return;
   await removeCommands(scope, privateSetupUndo(madeSetup), 'rollback');
   const drops: FwCommand[] = [];
-  for (const family of ['ipv4', 'ipv6'] as const) {
-    const touched = new Set(madeSetup.filter((c) => familyOf(c) === family).map((c) => c.args[c.args.indexOf('--table') + 1] ?? 'filter'));
-    if (touched.size === 0) continue;
+  for (const family of setupFamilies(madeSetup)) {
     const save = await runStep(scope, { argv: iptablesSave(family), purpose: 'query' });
-    if (save.exitCode !== 0) continue;
-    for (const t of emptyNftVariantTables(save.stdout)) {
-      if (touched.has(t)) drops.push({ program: 'nft', args: ['delete', 'table', family === 'ipv4' ? 'ip' : 'ip6', t], ignoreErrors: true });
-    }
+    if (save.exitCode === 0) drops.push(...emptiedSetupTables(madeSetup, family, save.stdout));
   }
   await removeCommands(scope, drops, 'rollback');
 };

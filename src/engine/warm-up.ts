@@ -1,5 +1,5 @@
 import type { NetworkDef } from '../definition/types.js';
-import { ALL_BACKENDS, composeApply, emptyPrivateState, parseIptablesSave } from '../firewall/index.js';
+import { ALL_BACKENDS, composeApply, emptyPrivateState } from '../firewall/index.js';
 import type { EngineEnv } from './env.js';
 
 // A long-running process (the daemon) composes the batches of a backend it is not on only when
@@ -20,6 +20,4 @@ export const warmUpComposition = (env: EngineEnv): void => {
       // is reported; warming up says nothing.
     }
   }
-  // What a first switch to iptables reads back before it applies.
-  parseIptablesSave('*filter\n:INPUT ACCEPT [0:0]\n:LIBVIRT_INP - [0:0]\n-A INPUT -j LIBVIRT_INP\nCOMMIT\n');
 };

@@ -6,6 +6,7 @@ import type { NetworkDef } from '../definition/types.js';
 import { renderBatches, type Batch } from './batch.js';
 import type { Backend, FwCommand } from './model.js';
 import { privateSetup, type PrivateState } from './private-setup.js';
+import { tableOf } from './restore-outcome.js';
 import { indexedSetup } from './rules-indexed.js';
 import { buildRules } from './rules.js';
 
@@ -47,7 +48,6 @@ const indexedOrder = (all: readonly FwCommand[], origins: Map<FwCommand, Origin>
 // (ip6 nat and mangle for most networks) go first: then, when a program dies without saying how far
 // it got, the network rules found in the kernel tell which tables went in, since every table before
 // one that went in did too. The order of commands within a table is kept.
-const tableOf = (c: FwCommand): string => c.args[c.args.indexOf('--table') + 1] ?? 'filter';
 const setupTablesFirst = (setup: readonly FwCommand[], nets: readonly FwCommand[]): FwCommand[] => {
   const withRules = new Set(nets.filter((c) => c.ignoreErrors !== true).map((c) => `${c.program}/${tableOf(c)}`));
   const programs = [...new Set(setup.map((c) => c.program))];

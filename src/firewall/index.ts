@@ -5,7 +5,7 @@ export { buildIptablesRules } from './rules-iptables.js';
 export { buildNftablesRules, NFT_TABLE, nftFamily } from './rules-nftables.js';
 export {
   emptyFamilyState, emptyPrivateState, parseIptablesListRules, parseIptablesSave, parseNftListTable, privateSetup,
-  privateSetupQueries, privateSetupRepair, privateSetupUndo, privateSetupWithQueries,
+  emptiedSetupTables, privateSetupQueries, privateSetupRepair, privateSetupUndo, privateSetupWithQueries, setupFamilies,
 } from './private-setup.js';
 export type { FamilyState, PrivateState } from './private-setup.js';
 export { formatLibvirt, formatLibvirtList, formatShell, runtimeArgv } from './format.js';

@@ -3,6 +3,7 @@
 // families, as libvirt sets up ip and ip6 regardless of the networks' addresses.
 import type { IpFamily } from '../definition/types.js';
 import type { Backend, FwCommand } from './model.js';
+import { emptyNftVariantTables, tableOf } from './restore-outcome.js';
 import { NFT_TABLE, nftFamily } from './rules-nftables.js';
 
 // What exists for one family: chains as 'table/chain', jumps as 'table/parent/child', and for
@@ -125,7 +126,7 @@ export const privateSetupWithQueries = (backend: Backend): FwCommand[] =>
 export const privateSetupUndo = (setup: readonly FwCommand[], existing?: PrivateState): FwCommand[] => {
   const jumps: FwCommand[] = [];
   const chains: FwCommand[] = [];
-  const tables = new Set<string>();
+  const tables: FwCommand[] = [];
   for (const cmd of setup) {
     const a = cmd.args;
     if (cmd.program === 'nft') {
@@ -134,18 +135,34 @@ export const privateSetupUndo = (setup: readonly FwCommand[], existing?: Private
     }
     const n = a.indexOf('--new-chain');
     const i = a.indexOf('--insert');
-    const t = a[a.indexOf('--table') + 1] ?? 'filter';
-    const family: IpFamily = cmd.program === 'ip6tables' ? 'ipv6' : 'ipv4';
+    const t = tableOf(cmd);
+    const family = iptablesFamily(cmd);
     // iptables-nft creates a table (and its built-in chains) on first use; one that iptables-save
     // did not show before this operation goes again, so the host is exactly as it was.
     const before = existing?.[family].tables;
-    if (before !== undefined && !before.has(t)) tables.add(`${family === 'ipv6' ? 'ip6' : 'ip'} ${t}`);
+    if (before !== undefined && !before.has(t) && !tables.some((d) => d.args[2] === nftFamily(family) && d.args[3] === t)) tables.push(dropIptablesNftTable(family, t));
     if (n >= 0) chains.push({ program: cmd.program, args: [...a.slice(0, n), '--delete-chain', a[n + 1] ?? ''], ignoreErrors: true });
     else if (i >= 0) jumps.push({ program: cmd.program, args: a.map((x) => (x === '--insert' ? '--delete' : x)), ignoreErrors: true });
   }
-  const dropTables: FwCommand[] = [...tables].map((ft) => ({ program: 'nft', args: ['delete', 'table', ...ft.split(' ')], ignoreErrors: true }));
-  return [...jumps.reverse(), ...chains.reverse(), ...dropTables];
+  return [...jumps.reverse(), ...chains.reverse(), ...tables];
 };
+
+const iptablesFamily = (cmd: FwCommand): IpFamily => (cmd.program === 'ip6tables' ? 'ipv6' : 'ipv4');
+const dropIptablesNftTable = (family: IpFamily, table: string): FwCommand =>
+  ({ program: 'nft', args: ['delete', 'table', nftFamily(family), table], ignoreErrors: true });
+
+// After set-up an operation added without reading the kernel first has been taken back (see
+// privateSetupUndo): the iptables-nft tables of `family` it touched that `iptables-save` (saveText)
+// now shows empty, to drop, so a failed first apply leaves no table it created. A table that was
+// there before and empty goes too: it changed no packet's fate.
+export const emptiedSetupTables = (setup: readonly FwCommand[], family: IpFamily, saveText: string): FwCommand[] => {
+  const touched = new Set(setup.filter((c) => c.program !== 'nft' && iptablesFamily(c) === family).map(tableOf));
+  return [...emptyNftVariantTables(saveText)].filter((t) => touched.has(t)).map((t) => dropIptablesNftTable(family, t));
+};
+
+// The families whose iptables set-up is among `setup`.
+export const setupFamilies = (setup: readonly FwCommand[]): IpFamily[] =>
+  FAMILIES.filter((f) => setup.some((c) => c.program !== 'nft' && iptablesFamily(c) === f));
 
 // What puts a damaged set-up back (drift repair), for the families given: missing tables and
 // chains are created; where a jump from a parent chain is missing, every jump of that parent is
