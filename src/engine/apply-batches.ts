@@ -1,4 +1,4 @@
-import { ExecError } from '../exec/index.js';
+import { ExecError, type RunResult } from '../exec/index.js';
 import {
   knownUndo, parseNftEcho, renderBatches, runtimeArgv, undoKnownUpFront, undoOf,
   type AppliedCommand, type Batch, type FwCommand, type FwRemoval, type Origin,
@@ -49,6 +49,10 @@ export const undoApplied = async (scope: OpScope, applied: AppliedSoFar): Promis
   await removeCommands(scope, undos, 'rollback');
   applied.byNetwork.clear();
 };
+
+// The kernel refused the batch: the program ran to its end and said no. A killed or timed-out
+// program is a failure of the operation, not a sign of a missing target or a refused rule.
+export const refusedByKernel = (r: RunResult): boolean => r.exitCode > 0 && r.signal === undefined && r.timedOut !== true;
 
 // Tolerated commands (the checksum rule) first travel in the main batch, which saves a process;
 // only if that batch is refused is it retried with them apart, and from then on they stay apart

@@ -4,7 +4,7 @@ import {
   composeApply, emptyPrivateState, failedLine, iptablesSave, nftListOwnTable, parseIptablesSave, parseNftListTable, privateSetupRepair,
   privateSetupUndo, removalFromApplied, renderBatches, type Backend, type Batch, type FwRemoval, type PrivateState,
 } from '../firewall/index.js';
-import { applyBatch, removeCommands, splitTolerated, undoApplied, type AppliedSoFar } from './apply-batches.js';
+import { applyBatch, refusedByKernel, removeCommands, splitTolerated, undoApplied, type AppliedSoFar } from './apply-batches.js';
 import { deleteByHandle, unrecordedNftRules } from './kernel-view.js';
 import { runStep, type OpScope } from './steps.js';
 import { applyIptablesUnread } from './unread-setup.js';
@@ -53,9 +53,8 @@ const setupRecorded = (scope: OpScope, backend: Backend): boolean => {
 // failing line (iptables-nft adds "No chain/target/match by that name", the legacy variant
 // nothing more), nft says "No such file or directory". Not a killed or timed-out program.
 const missingTarget = (err: unknown): boolean => {
-  if (!(err instanceof ExecError)) return false;
+  if (!(err instanceof ExecError) || !refusedByKernel(err.result)) return false;
   const r = err.result;
-  if (r.exitCode <= 0 || r.signal !== undefined || r.timedOut === true) return false;
   return r.argv[0] === 'nft' ? /No such file or directory/.test(r.stderr) : failedLine(r.stderr) !== undefined;
 };
 
@@ -120,7 +119,7 @@ const attemptApply = async (scope: OpScope, backend: Backend, defs: readonly Net
     if (existing !== null && backend !== 'nftables-indexed') await removeCommands(scope, privateSetupUndo(setup, existing), 'rollback');
     // Only a batch that carried tolerated commands is worth another try without them.
     // A killed or timed-out program is a failure of the operation, not a sign of a missing target.
-    const refused = err instanceof ExecError && err.result.exitCode > 0 && err.result.signal === undefined && err.result.timedOut !== true;
+    const refused = err instanceof ExecError && refusedByKernel(err.result);
     if (merge && refused && failing !== null && failing.commands.some((c) => riding.has(c))) {
       splitTolerated.add(scope.runner);
       return attemptApply(scope, backend, defs, existing, false);

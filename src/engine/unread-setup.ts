@@ -4,7 +4,7 @@ import {
   composeApply, emptiedSetupTables, emptyPrivateState, iptablesCheckOf, iptablesSave, iptablesUndo, knownUndo, privateSetupUndo,
   removalFromApplied, restoreFailure, restoreSections, setupFamilies, type Batch, type FwCommand, type FwRemoval, type RestoreSection,
 } from '../firewall/index.js';
-import { applyBatch, removeCommands, splitTolerated, undoApplied, type AppliedSoFar } from './apply-batches.js';
+import { applyBatch, refusedByKernel, removeCommands, splitTolerated, undoApplied, type AppliedSoFar } from './apply-batches.js';
 import { runStep, type OpScope } from './steps.js';
 
 // The first apply on iptables when the log does not say the private set-up is there (a first
@@ -68,8 +68,7 @@ export const applyIptablesUnread = async (scope: OpScope, defs: readonly Network
       const result = err instanceof ExecError ? err.result : undefined;
       await takeBack(scope, done, batch, result, applied, setupSet);
       if (result === undefined) throw err;
-      const refused = result.exitCode > 0 && result.signal === undefined && result.timedOut !== true;
-      if (!refused) throw err;
+      if (!refusedByKernel(result)) throw err;
       // The set-up was there after all: read it, then apply knowing it.
       const failed = restoreFailure(batch, result.stderr)?.failedCommand;
       if (failed !== undefined && setupSet.has(failed)) return 'read-first';
