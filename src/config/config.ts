@@ -2,7 +2,7 @@
 // defaults. Keys libvirt's network.conf has that vnetfw does not use, unknown keys, duplicates and
 // `[sections]` are warnings naming the file and line (so a libvirt network.conf still works); a bad
 // value of a key vnetfw uses is an error naming the file, key and value (exit 2).
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { VnetfwError } from '../errors.js';
 import { BACKENDS, type Backend } from '../firewall/model.js';
 import { readConfLines, type ConfWarning } from './conf-lines.js';
@@ -110,7 +110,9 @@ export const parseConfig = (text: string, path: string): NetConf => {
 export const readConfigFile = async (path: string): Promise<NetConf> => {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    // A file of a few lines, read at every daemon cycle: synchronously, rather than a trip through
+    // libuv's thread pool that a busy event loop answers late.
+    text = readFileSync(path, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return defaultConfig(path);
