@@ -29,7 +29,23 @@ const plainToken = (arg: string, cmd: FwCommand): string => {
 
 // One nft script line: interface names checked and double-quoted (whatever they look like, a
 // set in braces included), chain specs ({ ... }) as they are.
-export const nftScriptLine = (cmd: FwCommand): string =>
+// Lines already rendered, per command object: rule sets (buildRules) and recorded removals are the
+// same objects from one operation to the next, and a command is not changed once made.
+const nftLines = new WeakMap<FwCommand, string>();
+const restoreLines = new WeakMap<FwCommand, string>();
+
+const cached = (cache: WeakMap<FwCommand, string>, cmd: FwCommand, render: (c: FwCommand) => string): string => {
+  let line = cache.get(cmd);
+  if (line === undefined) {
+    line = render(cmd);
+    cache.set(cmd, line);
+  }
+  return line;
+};
+
+export const nftScriptLine = (cmd: FwCommand): string => cached(nftLines, cmd, renderNftLine);
+
+const renderNftLine = (cmd: FwCommand): string =>
   cmd.args.map((a, i) => {
     const key = cmd.args[i - 1];
     // `oifname vmap @map` / `oifname @set`: a lookup, not a name.
@@ -52,20 +68,22 @@ const RESTORE_VERBS: Record<string, string> = {
 export const iptablesRestoreInput = (cmds: readonly FwCommand[]): string => {
   let out = '';
   for (const { table, commands } of restoreSections(cmds)) {
-    const lines = commands.map((cmd) => {
-      const args = [...cmd.args];
-      const t = args.findIndex((a) => a === '--table' || a === '-t');
-      if (t >= 0) args.splice(t, 2);
-      const n = args.findIndex((a) => a === '--new-chain' || a === '-N');
-      if (n >= 0) return `-N ${plainToken(args[n + 1] ?? '', cmd)}`;
-      const v = args.findIndex((a) => RESTORE_VERBS[a] !== undefined);
-      if (v < 0) throw new VnetfwError('EFW_BATCH', `cannot put ${cmd.program} ${cmd.args.join(' ')} in an iptables-restore batch`);
-      args[v] = RESTORE_VERBS[args[v] ?? ''] ?? '';
-      return args.map((a, i) => (IPTABLES_IFACE_KEYS.has(args[i - 1] ?? '') ? checkIfaceName(a) : plainToken(a, cmd))).join(' ');
-    });
+    const lines = commands.map((cmd) => cached(restoreLines, cmd, restoreLine));
     out += [`*${table}`, ...lines, 'COMMIT'].join('\n') + '\n';
   }
   return out;
+};
+
+const restoreLine = (cmd: FwCommand): string => {
+  const args = [...cmd.args];
+  const t = args.findIndex((a) => a === '--table' || a === '-t');
+  if (t >= 0) args.splice(t, 2);
+  const n = args.findIndex((a) => a === '--new-chain' || a === '-N');
+  if (n >= 0) return `-N ${plainToken(args[n + 1] ?? '', cmd)}`;
+  const v = args.findIndex((a) => RESTORE_VERBS[a] !== undefined);
+  if (v < 0) throw new VnetfwError('EFW_BATCH', `cannot put ${cmd.program} ${cmd.args.join(' ')} in an iptables-restore batch`);
+  args[v] = RESTORE_VERBS[args[v] ?? ''] ?? '';
+  return args.map((a, i) => (IPTABLES_IFACE_KEYS.has(args[i - 1] ?? '') ? checkIfaceName(a) : plainToken(a, cmd))).join(' ');
 };
 
 const restoreArgv = (program: Program): string[] => [program === 'ip6tables' ? 'ip6tables-restore' : 'iptables-restore', '-w', '--noflush'];
