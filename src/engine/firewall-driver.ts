@@ -4,7 +4,7 @@ import {
   composeApply, emptyPrivateState, failedLine, iptablesSave, nftListOwnTable, parseIptablesSave, parseNftListTable, privateSetupRepair,
   privateSetupUndo, removalFromApplied, renderBatches, type Backend, type Batch, type FwRemoval, type PrivateState,
 } from '../firewall/index.js';
-import { applyBatch, refusedByKernel, removeCommands, splitTolerated, undoApplied, type AppliedSoFar } from './apply-batches.js';
+import { applyGroup, refusedByKernel, sideBySide, removeCommands, splitTolerated, undoApplied, type AppliedSoFar } from './apply-batches.js';
 import { deleteByHandle, unrecordedNftRules } from './kernel-view.js';
 import { runStep, type OpScope } from './steps.js';
 import { applyIptablesUnread } from './unread-setup.js';
@@ -104,14 +104,12 @@ export const repairPrivateSetup = (scope: OpScope, backend: 'iptables' | 'nftabl
 const attemptApply = async (scope: OpScope, backend: Backend, defs: readonly NetworkDef[], existing: PrivateState | null, merge = !splitTolerated.has(scope.runner)): Promise<Map<string, FwRemoval>> => {
   const { setup, batches, origins, riding } = composeApply(backend, defs, { existing, mergeTolerated: merge });
   const applied: AppliedSoFar = { byNetwork: new Map() };
-  let failing: Batch | null = null;
+  const failing: { batch?: Batch } = {};
   try {
-    // One program at a time, so the log's order is the order things happened in (an audit reads
-    // it that way, and a crash leaves at most one program's outcome unknown).
-    for (const batch of batches) {
-      failing = batch;
-      await applyBatch(scope, batch, origins, applied);
-    }
+    // One program at a time, so the log's order is the order things happened in, except that
+    // iptables-restore and ip6tables-restore run side by side (sideBySide): a crash then leaves two
+    // outcomes unknown, both undone by recovery from their intents.
+    for (const group of sideBySide(batches)) await applyGroup(scope, group, origins, applied, (b) => { failing.batch = b; });
   } catch (err) {
     await undoApplied(scope, applied);
     // A program killed after it ran leaves no echo of what it added: find it in the kernel.
@@ -120,7 +118,7 @@ const attemptApply = async (scope: OpScope, backend: Backend, defs: readonly Net
     // Only a batch that carried tolerated commands is worth another try without them.
     // A killed or timed-out program is a failure of the operation, not a sign of a missing target.
     const refused = err instanceof ExecError && refusedByKernel(err.result);
-    if (merge && refused && failing !== null && failing.commands.some((c) => riding.has(c))) {
+    if (merge && refused && failing.batch?.commands.some((c) => riding.has(c)) === true) {
       splitTolerated.add(scope.runner);
       return attemptApply(scope, backend, defs, existing, false);
     }
