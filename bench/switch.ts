@@ -1,8 +1,9 @@
 // Backend switch nftables -> iptables of N dual-stack NAT networks (libvirt's nat-ipv6 case,
 // renumbered), side by side: libvirt's way (one process per rule), the floor (one transaction per
-// program), the vnetfw CLI and the vnetfw daemon. Each method and size runs in a fresh network
+// program; remove-first order, and `floor-mbb` in the daemon's make-before-break order), the vnetfw
+// CLI and the vnetfw daemon. Each method and size runs in a fresh network
 // namespace, created and removed here; the body runs inside it (bench/switch/worker.ts).
-//   node dist/bench/run.js switch [--sizes 1,10,40,100] [--methods libvirt,floor,cli,daemon] [--others 100] [--no-single]
+//   node dist/bench/run.js switch [--sizes 1,10,40,100] [--methods libvirt,floor,floor-mbb,cli,daemon] [--others 100] [--no-single]
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +12,7 @@ import type { Bench } from './run.js';
 import { bridgesBatch, bridgeName, mustRun, run, type Phase, type WorkerResult } from './switch/common.js';
 
 const WORKER = fileURLToPath(new URL('./switch/worker.js', import.meta.url));
-const METHODS = ['libvirt', 'floor', 'cli', 'daemon'] as const;
+const METHODS = ['libvirt', 'floor', 'floor-mbb', 'cli', 'daemon'] as const;
 type Method = typeof METHODS[number];
 
 let nsCounter = 0;
@@ -57,7 +58,7 @@ export const switchBench: Bench = {
       for (const m of methods) {
         process.stderr.write(`switch: ${m} N=${n} ...\n`);
         const t = Date.now();
-        if (m === 'floor') {
+        if (m === 'floor' || m === 'floor-mbb') {
           // The floor is cheap and the most sensitive to noise: median of 3 runs by switch time.
           const runs: WorkerResult[] = [];
           for (let k = 0; k < 3; k++) runs.push(await inNamespace(m, n, range(n)));
@@ -87,19 +88,23 @@ export const switchBench: Bench = {
     // ---- table ----
     const f = (x: number | undefined, w = 9): string => (x === undefined || Number.isNaN(x) ? '-' : x < 10 ? x.toFixed(2) : x.toFixed(0)).padStart(w);
     const lines: string[] = [];
-    lines.push(`| N | method | start ms | switch ms | stop ms | switch / libvirt | switch / floor | programs per network (start / switch / stop) |`);
-    lines.push('|---:|---|---:|---:|---:|---:|---:|---|');
-    const label: Record<Method, string> = { libvirt: "libvirt's way (process per rule)", floor: 'floor (1 transaction per program)', cli: 'vnetfw CLI', daemon: 'vnetfw daemon' };
+    lines.push(`| N | method | start ms | switch ms | stop ms | switch / libvirt | switch / floor | switch / floor-mbb | programs per network (start / switch / stop) |`);
+    lines.push('|---:|---|---:|---:|---:|---:|---:|---:|---|');
+    const label: Record<Method, string> = {
+      libvirt: "libvirt's way (process per rule)", floor: 'floor (1 transaction per program, remove first)',
+      'floor-mbb': 'floor-mbb (1 transaction per program, make before break)', cli: 'vnetfw CLI', daemon: 'vnetfw daemon',
+    };
     for (const n of sizes) {
       const lv = phase(results[n]?.libvirt, 'switch')?.ms;
       const fl = phase(results[n]?.floor, 'switch')?.ms;
+      const fm = phase(results[n]?.['floor-mbb'], 'switch')?.ms;
       for (const m of methods) {
         const r = results[n]?.[m];
         const s = phase(r, 'start');
         const w = phase(r, 'switch');
         const p = phase(r, 'stop');
         const per = (x: Phase | undefined): string => (x === undefined ? '-' : (x.programs / n).toFixed(1));
-        lines.push(`| ${n} | ${label[m]} | ${f(s?.ms).trim()} | ${f(w?.ms).trim()} | ${f(p?.ms).trim()} | ${lv === undefined || w === undefined ? '-' : (w.ms / lv).toFixed(3)} | ${fl === undefined || w === undefined ? '-' : (w.ms / fl).toFixed(1)} | ${per(s)} / ${per(w)} / ${per(p)} |`);
+        lines.push(`| ${n} | ${label[m]} | ${f(s?.ms).trim()} | ${f(w?.ms).trim()} | ${f(p?.ms).trim()} | ${lv === undefined || w === undefined ? '-' : (w.ms / lv).toFixed(3)} | ${fl === undefined || w === undefined ? '-' : (w.ms / fl).toFixed(1)} | ${fm === undefined || w === undefined ? '-' : (w.ms / fm).toFixed(1)} | ${per(s)} / ${per(w)} / ${per(p)} |`);
       }
     }
     const su = (k: string): string => f(phase(startup, k)?.ms).trim();

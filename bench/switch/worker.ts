@@ -79,7 +79,11 @@ const libvirt = async (n: number): Promise<WorkerResult> => {
 };
 
 // ---- the floor: one transaction per program ----------------------------------------------------
-const floor = async (n: number): Promise<WorkerResult> => {
+// `order`: 'remove-first' takes the old rules out, then puts the new ones in (guests are cut off in
+// between); 'make-before-break' is the daemon's order (new rules in, then the old ones out), where
+// each program also meets the other backend's rules in the kernel (iptables-nft and nft read the
+// same nf_tables ruleset), so each costs a little more.
+const floor = async (n: number, order: 'remove-first' | 'make-before-break'): Promise<WorkerResult> => {
   let programs = 0;
   const perProgram: string[] = [];
   const strict = (cmds: FwCommand[]): FwCommand[] => cmds.map((c) => ({ ...c, ignoreErrors: false }));
@@ -111,8 +115,9 @@ const floor = async (n: number): Promise<WorkerResult> => {
   });
   const afterStart = await kernelCounts();
   const sw = await phase(async () => {
-    await batch(removal);
+    if (order === 'remove-first') await batch(removal);
     await batch([...privateSetup('iptables'), ...iptRules]);
+    if (order === 'make-before-break') await batch(removal);
   });
   const afterSwitch = await kernelCounts();
   const stop = await phase(async () => { await batch([...iptRules].reverse().map((c) => iptablesUndo(c)!)); });
@@ -323,7 +328,8 @@ const main = async (): Promise<void> => {
   let res: WorkerResult;
   switch (mode) {
     case 'libvirt': res = await libvirt(n); break;
-    case 'floor': res = await floor(n); break;
+    case 'floor': res = await floor(n, 'remove-first'); break;
+    case 'floor-mbb': res = await floor(n, 'make-before-break'); break;
     case 'cli': res = await cli(n, dir); break;
     case 'daemon': res = await daemon(n, dir); break;
     case 'startup': res = await startup(dir, Number(extra ?? '5')); break;
