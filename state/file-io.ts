@@ -11,21 +11,18 @@ export interface FileIo {
 // while each trip through libuv's thread pool handed the callback back only when the event loop
 // next came round, often 5-10 ms later in a busy operation (measured in a 40-network switch:
 // 5 appends, 10 round trips). Nothing else can usefully run while an intent is not yet durable.
+const settled = (work: () => void): Promise<void> => {
+  try {
+    work();
+    return Promise.resolve();
+  } catch (err) {
+    return Promise.reject(err as Error);
+  }
+};
+
 export const nodeIo: FileIo = {
-  write(fd, buf, position) {
-    try {
-      for (let off = 0; off < buf.length;) off += writeSync(fd, buf, off, buf.length - off, position + off);
-      return Promise.resolve();
-    } catch (err) {
-      return Promise.reject(err as Error);
-    }
-  },
-  fsync(fd) {
-    try {
-      fsyncSync(fd);
-      return Promise.resolve();
-    } catch (err) {
-      return Promise.reject(err as Error);
-    }
-  },
+  write: (fd, buf, position) => settled(() => {
+    for (let off = 0; off < buf.length;) off += writeSync(fd, buf, off, buf.length - off, position + off);
+  }),
+  fsync: (fd) => settled(() => { fsyncSync(fd); }),
 };

@@ -89,25 +89,7 @@ export const applyBatch = async (scope: OpScope, batch: Batch, origins: Map<FwCo
   });
 };
 
-// Batches that may run side by side: iptables-restore and ip6tables-restore (strict, one each)
-// write different kernel tables (ip and ip6), so neither can flush or race the other; everything
-// else goes alone, in order. Each still has its intent on disk before it starts, and recovery
-// already undoes every recorded apply intent whose outcome it does not know.
-const SIDE_BY_SIDE = new Set(['iptables-restore', 'ip6tables-restore']);
-
-export const sideBySide = (batches: readonly Batch[]): Batch[][] => {
-  const groups: Batch[][] = [];
-  for (const b of batches) {
-    const last = groups[groups.length - 1];
-    const joins = !b.ignoreErrors && SIDE_BY_SIDE.has(b.argv[0] ?? '')
-      && last !== undefined && last.every((o) => !o.ignoreErrors && SIDE_BY_SIDE.has(o.argv[0] ?? '') && o.argv[0] !== b.argv[0]);
-    if (joins) last.push(b);
-    else groups.push([b]);
-  }
-  return groups;
-};
-
-// Runs a group from sideBySide, waiting for every member before it reports: a failed member has
+// Runs a group of batches that may run side by side (sideBySide, in the firewall layer), waiting for every member before it reports: a failed member has
 // taken back its own batch (applyBatch), the others' undo is in `applied`. The first failed batch
 // goes to `failed`, then its error is thrown.
 export const applyGroup = async (

@@ -2,9 +2,9 @@ import type { NetworkDef } from '../definition/types.js';
 import { ExecError } from '../exec/index.js';
 import {
   composeApply, emptyPrivateState, failedLine, iptablesSave, nftListOwnTable, parseIptablesSave, parseNftListTable, privateSetupRepair,
-  privateSetupUndo, removalFromApplied, renderBatches, type Backend, type Batch, type FwRemoval, type PrivateState,
+  privateSetupUndo, removalFromApplied, renderBatches, sideBySide, type Backend, type Batch, type FwRemoval, type PrivateState,
 } from '../firewall/index.js';
-import { applyGroup, refusedByKernel, sideBySide, removeCommands, splitTolerated, undoApplied, type AppliedSoFar } from './apply-batches.js';
+import { applyGroup, refusedByKernel, removeCommands, splitTolerated, undoApplied, type AppliedSoFar } from './apply-batches.js';
 import { deleteByHandle, unrecordedNftRules } from './kernel-view.js';
 import { runStep, type OpScope } from './steps.js';
 import { applyIptablesUnread } from './unread-setup.js';

@@ -27,8 +27,6 @@ const plainToken = (arg: string, cmd: FwCommand): string => {
   return arg;
 };
 
-// One nft script line: interface names checked and double-quoted (whatever they look like, a
-// set in braces included), chain specs ({ ... }) as they are.
 // Lines already rendered, per command object: rule sets (buildRules) and recorded removals are the
 // same objects from one operation to the next, and a command is not changed once made.
 const nftLines = new WeakMap<FwCommand, string>();
@@ -45,6 +43,8 @@ const cached = (cache: WeakMap<FwCommand, string>, cmd: FwCommand, render: (c: F
 
 export const nftScriptLine = (cmd: FwCommand): string => cached(nftLines, cmd, renderNftLine);
 
+// One nft script line: interface names checked and double-quoted (whatever they look like, a
+// set in braces included), chain specs ({ ... }) as they are.
 const renderNftLine = (cmd: FwCommand): string =>
   cmd.args.map((a, i) => {
     const key = cmd.args[i - 1];
@@ -141,4 +141,20 @@ export const parseNftEcho = (commands: readonly FwCommand[], stdout: string): Ar
     if (object === 'rule') return rules[r++];
     return named.get(echoKey(cmd.args.slice(verbAt + 1)));
   });
+};
+
+// Batches that may run at the same time: an iptables-restore and an ip6tables-restore (strict, one
+// each) write different kernel tables (ip and ip6), so neither can flush or race the other; every
+// other batch goes alone, in order. Groups in the order of `batches`.
+const SIDE_BY_SIDE = new Set(['iptables-restore', 'ip6tables-restore']);
+const mayJoin = (b: Batch): boolean => !b.ignoreErrors && SIDE_BY_SIDE.has(b.argv[0] ?? '');
+
+export const sideBySide = (batches: readonly Batch[]): Batch[][] => {
+  const groups: Batch[][] = [];
+  for (const b of batches) {
+    const last = groups[groups.length - 1];
+    if (last !== undefined && mayJoin(b) && last.every((o) => mayJoin(o) && o.argv[0] !== b.argv[0])) last.push(b);
+    else groups.push([b]);
+  }
+  return groups;
 };

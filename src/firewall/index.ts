@@ -10,7 +10,7 @@ export {
 export type { FamilyState, PrivateState } from './private-setup.js';
 export { formatLibvirt, formatLibvirtList, formatShell, runtimeArgv } from './format.js';
 export { iptablesUndo, knownUndo, nftUndo, removalFromApplied, removalOfRules, undoKnownUpFront, undoOf } from './undo.js';
-export { iptablesRestoreInput, nftScriptLine, NFT_BATCH_ARGV, NFT_PLAIN_BATCH_ARGV, parseNftEcho, renderBatches } from './batch.js';
+export { iptablesRestoreInput, nftScriptLine, NFT_BATCH_ARGV, NFT_PLAIN_BATCH_ARGV, parseNftEcho, renderBatches, sideBySide } from './batch.js';
 export { composeApply } from './compose.js';
 export { emptyNftVariantTables, failedLine, restoreFailure, restoreSections } from './restore-outcome.js';
 export type { RestoreSection } from './restore-outcome.js';

@@ -1,12 +1,12 @@
 // iptables-restore and ip6tables-restore of one apply run side by side (FakeRunner, no root): both
 // intents are on disk before their programs start, both programs start before either ends, and a
 // failure of one still waits for the other, whose rules are then taken back with the rest.
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { closeEngineWorlds, casesDir, engineWorld, type EngineWorld } from '../../doubles/engine-world.js';
 import { defineNetwork, runNetworkOps } from '../../../src/engine/index.js';
-import { sideBySide } from '../../../src/engine/apply-batches.js';
-import type { Batch } from '../../../src/firewall/index.js';
+import { sideBySide, type Batch } from '../../../src/firewall/index.js';
 import type { RunRequest, RunResult, Runner } from '../../../src/exec/types.js';
 
 afterEach(closeEngineWorlds);
@@ -51,7 +51,6 @@ const overlapping = (inner: Runner, events: string[]): Runner => {
 
 const dualStack = async (w: EngineWorld, names: string[]): Promise<void> => {
   for (const [i, name] of names.entries()) {
-    const { readFileSync, writeFileSync } = await import('node:fs');
     const file = join(w.dir, `${name}.xml`);
     writeFileSync(file, readFileSync(join(casesDir, 'nat-ipv6.xml'), 'utf8').replace(/<name>[^<]*<\/name>/, `<name>${name}</name>`)
       .replace(/virbr0/g, `virbr${i + 10}`).replace(/192\.168\.122\./g, `192.168.${100 + i}.`).replace(/2001:db8:ca2:2:/g, `2001:db8:ca2:${10 + i}:`));
@@ -64,7 +63,7 @@ describe('iptables and ip6tables batches side by side', () => {
     const w = await engineWorld({ backend: 'iptables' });
     await dualStack(w, ['a', 'b']);
     await runNetworkOps(w.env, ['a', 'b'].map((name) => ({ name, event: { type: 'START' as const, backend: 'nftables' as const } })));
-    // The set-up on iptables is recorded (a start and stop there), so the switch reads nothing first.
+    // A switch there and back records the set-up on iptables, so the measured switch reads nothing first.
     await runNetworkOps(w.env, [{ name: 'a', event: { type: 'SWITCH', to: 'iptables', strategy: 'make-before-break' } }]);
     await runNetworkOps(w.env, [{ name: 'a', event: { type: 'SWITCH', to: 'nftables', strategy: 'make-before-break' } }]);
     const events: string[] = [];
