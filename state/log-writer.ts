@@ -118,10 +118,13 @@ export class LogWriter extends LogReader {
     this.st = folding.result();
     this.end = { segment: this.end.segment, offset: start + buf.length };
     for (const rec of records) this.appended.next(rec);
+    // Once the tail since the last snapshot reaches snapshotEvery (counted from that snapshot, not
+    // at multiples of it: a daemon snapshots at the end of its cycles, and a boundary crossed in
+    // the middle of a switch would add the snapshot's write to that switch).
     // Not in the middle of an operation: each network in flight would carry its steps, and a batch
-    // shared by 1000 networks its whole input 1000 times over. The boundary stays crossed, so the
+    // shared by 1000 networks its whole input 1000 times over. The tail stays long, so the
     // snapshot is taken at the first append with nothing in flight (or at close).
-    if (events[0]?.type !== 'snapshot.written' && Math.floor(this.st.seq / this.snapshotEvery) > Math.floor(this.snapSeq / this.snapshotEvery)
+    if (events[0]?.type !== 'snapshot.written' && this.st.seq - this.snapSeq >= this.snapshotEvery
       && !Object.values(this.st.networks).some((n) => n.inFlight !== null)) {
       // Best effort: the records are durable; a failed snapshot only makes the next open slower.
       try { await this.snapshotNow(); } catch { /* retried at the next boundary */ }

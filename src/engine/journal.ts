@@ -33,14 +33,29 @@ export const createJournal = (store: Store): Journal => {
   };
   // Appends go in the order they were asked for, and a flush returns only once everything noted
   // before it is on disk, even when another caller's append took its events along.
+  // Group commit: writes asked for before the next append has begun join it, one fsync for all.
+  // Batches run side by side (iptables-restore and ip6tables-restore) ask for their intents in the
+  // same turn of the event loop: both are durable before either program starts, at the cost of one.
   let last: Promise<unknown> = Promise.resolve();
+  let open: { events: NewEvent[]; run: Promise<LogRecord[]> } | null = null;
   const flushWith = (extra: NewEvent[]): Promise<LogRecord[]> => {
-    const batch = [...pending.map(settle), ...extra];
+    const events = [...pending.map(settle), ...extra];
     pending = [];
     kept.clear();
-    const run = last.then(() => (batch.length === 0 ? [] : store.append(batch)));
-    last = run.catch(() => undefined);
-    return run;
+    if (open !== null) {
+      const from = open.events.length;
+      open.events.push(...events);
+      return open.run.then((recs) => recs.slice(from, from + events.length));
+    }
+    const own = events.length;   // joiners add to `events` after this
+    const batch: { events: NewEvent[]; run: Promise<LogRecord[]> } = { events, run: Promise.resolve([]) };
+    batch.run = last.then(() => {
+      if (open === batch) open = null;
+      return batch.events.length === 0 ? [] : store.append(batch.events);
+    });
+    open = batch;
+    last = batch.run.catch(() => undefined);
+    return batch.run.then((recs) => recs.slice(0, own));
   };
   return {
     store,

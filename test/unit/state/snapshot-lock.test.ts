@@ -45,8 +45,9 @@ describe('snapshots', () => {
     await s.append([defined()]);
     for (let i = 0; i < 24; i++) await s.append([filler(i)]);
     await s.close();
-    // 25 records; a snapshot.written record after seq 10 (seq 11) and after seq 20 (seq 21).
-    expect(listSnapshots(dir)[0]).toBe(21);
+    // 25 records; a snapshot.written record after seq 10 (seq 11) and ten records after that one
+    // (seq 22): the tail is counted from the last snapshot.
+    expect(listSnapshots(dir)[0]).toBe(22);
     // Wreck the part of the log the snapshot covers: if open read it, it would report tampering.
     const seg = join(dir, 'log', '000001.jsonl');
     const text = readFileSync(seg, 'utf8');
