@@ -1,7 +1,8 @@
+import { randomInt } from 'node:crypto';
 import type { NetworkDef } from '../definition/types.js';
 import {
-  bridgeCreateBatch, bridgeDeleteBatch, bridgeDeleteCommands, bridgeExistsQuery, failedBatchLine, failedBatchLines, forwardingSysctls, HostError,
-  linkListQuery, parseLinkNames, type Sysctl,
+  bridgeCreateBatch, bridgeDeleteBatch, bridgeDeleteCommands, bridgeExistsQuery, bridgeGroupDeleteBatch, failedBatchLine, failedBatchLines, forwardingSysctls,
+  freshLinkGroup, HostError, linkListQuery, parseLinkGroups, parseLinkNames, type Sysctl,
 } from '../host/index.js';
 import { ExecError } from '../exec/index.js';
 import { runStep, type OpScope } from './steps.js';
@@ -76,18 +77,31 @@ const GONE = /does not exist|Cannot find device/i;
 
 // The bridges of many stopping networks in one `ip -force -batch -`; per network, true or why its
 // bridge could not be deleted. A run that names no failed line but did not succeed (killed, timed
-// out) fails every network of it.
+// out) fails every network of it. Two or more go in one link group that the kernel deletes in one
+// operation (bridgeGroupDeleteBatch): a group no link is in, read first; should that read fail,
+// each bridge is deleted on its own line.
 export const deleteBridges = async (scope: OpScope, items: ReadonlyArray<{ network: string; bridge: string }>): Promise<Map<string, true | Error>> => {
   const out = new Map<string, true | Error>();
   if (items.length === 0) return out;
-  const batch = bridgeDeleteBatch(items);
   const of: OpScope = items.length === 1 ? { ...scope, network: items[0]?.network } : { ...scope, network: undefined, networks: items.map((i) => i.network) };
+  let used: Set<string> | null = null;
+  if (items.length > 1) {
+    const q = await runStep(of, { argv: linkListQuery(), purpose: 'query' });
+    used = q.exitCode === 0 ? parseLinkGroups(q.stdout) : null;
+  }
+  const grouped = used === null ? null : bridgeGroupDeleteBatch(items, freshLinkGroup(used, () => randomInt(2 ** 30, 2 ** 31)));
+  const batch = grouped ?? bridgeDeleteBatch(items);
   const res = await runStep(of, { argv: batch.argv, stdin: batch.stdin, purpose: 'host', timeoutMs: batchTimeout(items.length) });
   const failed = failedBatchLines(res.stderr);
   const unknown = res.exitCode !== 0 && failed.size === 0;
+  // The group's deletion: "No such device" when no link was left in it (every bridge was gone).
+  const groupFailed = grouped === null ? undefined : failed.get(grouped.groupLine);
+  const groupError = groupFailed === undefined || /No such device/i.test(groupFailed) ? undefined : groupFailed;
   for (const [k, { network, bridge }] of items.entries()) {
     const own = batch.lines[k];
     const why = [...failed].filter(([n]) => own !== undefined && n >= own.first && n <= own.last).map(([, w]) => w).filter((w) => !GONE.test(w));
+    const ownFailed = [...failed.keys()].some((n) => own !== undefined && n >= own.first && n <= own.last);
+    if (groupError !== undefined && !ownFailed) why.push(groupError);
     if (unknown || why.length > 0) {
       out.set(network, new HostError('EBRIDGE', `could not delete bridge ${bridge}: ${why.join('; ') || res.stderr.trim() || `exit ${res.exitCode}`}`));
       continue;

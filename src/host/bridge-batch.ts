@@ -69,6 +69,47 @@ export const bridgeDeleteBatch = (items: ReadonlyArray<{ network: string; bridge
   return { argv: ['ip', '-force', '-batch', '-'], stdin: out.map((l) => `${l}\n`).join(''), lines };
 };
 
+// The link groups in use, from `ip -j link show` output (each link's "group" as ip prints it: a
+// number, or its name from /etc/iproute2/group); null when it is not that JSON.
+export const parseLinkGroups = (stdout: string): Set<string> | null => {
+  try {
+    const parsed: unknown = JSON.parse(stdout);
+    if (!Array.isArray(parsed)) return null;
+    const groups = new Set<string>();
+    for (const l of parsed as Array<{ group?: unknown }>) if (typeof l === 'object' && l !== null && (typeof l.group === 'string' || typeof l.group === 'number')) groups.add(String(l.group));
+    return groups;
+  } catch {
+    return null;
+  }
+};
+
+// A link group no link is in, for one deletion: drawn from [2^30, 2^31) (administrators name small
+// numbers in /etc/iproute2/group; `draw` returns a number in that range).
+export const freshLinkGroup = (used: ReadonlySet<string>, draw: () => number): number => {
+  for (;;) {
+    const g = draw();
+    if (!Number.isInteger(g) || g < 2 ** 30 || g >= 2 ** 31) throw new HostError('EGROUP', `link group ${g} is outside [2^30, 2^31)`);
+    if (!used.has(String(g))) return g;
+  }
+};
+
+// Many bridges deleted in one kernel operation: the kernel unregisters the bridges of one
+// `link del group G` together (one RCU grace period for all), where one `link del` per bridge
+// waits for one each (38 ms per bridge against 16 on a 2-vCPU machine). Each bridge is put down
+// and moved into group G (a group no link was in: freshLinkGroup), then the last line deletes the
+// group. A bridge already gone fails only its own lines (-force goes on).
+export const bridgeGroupDeleteBatch = (items: ReadonlyArray<{ network: string; bridge: string }>, group: number): BridgeBatch & { groupLine: number } => {
+  const out: string[] = [];
+  const lines: BridgeBatch['lines'] = [];
+  for (const { network, bridge } of items) {
+    if (!PLAIN_WORD.test(bridge)) throw new HostError('EBATCHWORD', `network '${network}': ${JSON.stringify(bridge)} cannot be written to ip -batch`);
+    lines.push({ network, first: out.length + 1, last: out.length + 2 });
+    out.push(`link set dev ${bridge} down`, `link set dev ${bridge} group ${group}`);
+  }
+  out.push(`link del group ${group}`);
+  return { argv: ['ip', '-force', '-batch', '-'], stdin: out.map((l) => `${l}\n`).join(''), lines, groupLine: out.length };
+};
+
 // Each failed line of an `ip -force -batch` run and what ip said about it (the text before its
 // "Command failed -:N").
 export const failedBatchLines = (stderr: string): Map<number, string> => {

@@ -3,7 +3,7 @@ export {
 } from './bridge.js';
 export type { LinkInfo } from './bridge.js';
 export {
-  bridgeCreateBatch, bridgeDeleteBatch, bridgesAddedBy, failedBatchLine, failedBatchLines, IP_BATCH_ARGV, linkListQuery, parseLinkNames, type BridgeBatch,
+  bridgeCreateBatch, bridgeDeleteBatch, bridgeGroupDeleteBatch, bridgesAddedBy, freshLinkGroup, parseLinkGroups, failedBatchLine, failedBatchLines, IP_BATCH_ARGV, linkListQuery, parseLinkNames, type BridgeBatch,
 } from './bridge-batch.js';
 export { HostError } from './errors.js';
 export { forwardingSysctls, createSysctl, SysctlError } from './sysctl.js';

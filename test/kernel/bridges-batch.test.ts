@@ -59,6 +59,27 @@ describe.skipIf(skip !== undefined)(`bridges of many networks in one ip -batch${
     return { ns, st, conf };
   };
 
+  it('stop of three: their bridges go in one group deletion; bridges that are not ours stay, in their groups', async () => {
+    const { ns, st, conf } = await setUp('group', [false, true, false]);
+    await must(vnet(ns, st, conf, ['start', 'm1', 'm2', 'm3']), 'start');
+    for (const [name, group] of [['vbbx1', '5'], ['vbbx2', 'default']] as const) {
+      await must(inNs(ns, [IP, 'link', 'add', name, 'type', 'bridge']), 'foreign bridge');
+      await must(inNs(ns, [IP, 'link', 'set', 'dev', name, 'group', group]), 'foreign group');
+    }
+
+    await must(vnet(ns, st, conf, ['stop', 'm1', 'm2', 'm3']), 'stop');
+
+    expect([...(await bridges(ns)).keys()].sort()).toEqual(['vbbx1', 'vbbx2']);
+    const groups = JSON.parse((await must(inNs(ns, [IP, '-j', 'link', 'show']), 'ip link')).stdout) as Array<{ ifname: string; group: string }>;
+    expect(groups.filter((l) => l.ifname.startsWith('vbbx')).map((l) => `${l.ifname} ${l.group}`).sort()).toEqual(['vbbx1 5', 'vbbx2 default']);
+    for (const n of ['m1', 'm2', 'm3']) expect(await statusOf(st, n)).toMatchObject({ state: 'stopped', inFlight: null, bridgeCreated: false });
+    const log = await logRecords(st);
+    const op = log.filter((x) => x.type === 'operation.started').pop()?.op;
+    const batch = log.find((x) => x.type === 'command.intended' && x.op === op && (field(x, 'argv') as string[]).join(' ') === 'ip -force -batch -');
+    expect(batch).toBeDefined();
+    expect(String(batch === undefined ? '' : field(batch, 'stdin'))).toMatch(/^link set dev vbb1 down\nlink set dev vbb1 group (\d+)\n(?:.*\n)*link del group \1\n$/);
+  });
+
   it('ip stops at the second network\'s IPv6 address: the first and third start, the second is left as it was', async () => {
     const { ns, st, conf } = await setUp('v6off', [false, true, false]);
     await must(inNs(ns, ['sysctl', '-qw', 'net.ipv6.conf.default.disable_ipv6=1']), 'sysctl');

@@ -11,6 +11,7 @@ export interface Link {
   stpState?: number;
   forwardDelay?: number;    // centiseconds, as iproute2 takes it
   addrs: string[];          // ADDR/PREFIX in the order added
+  group?: string;           // link group (`ip link set ... group N`); 'default' when unset
 }
 export interface IpState { links: Link[]; nextIndex: number }
 
@@ -42,7 +43,7 @@ function linkJson(...ls: Link[]): string {
     ifindex: l.ifindex, ifname: l.name,
     flags: l.kind === 'loopback' ? ['LOOPBACK', 'UP', 'LOWER_UP'] : ['BROADCAST', 'MULTICAST', ...(l.up ? ['UP'] : [])],
     mtu: l.mtu, qdisc: 'noqueue',
-    operstate: l.up ? 'UNKNOWN' : 'DOWN', linkmode: 'DEFAULT', group: 'default', txqlen: 1000,
+    operstate: l.up ? 'UNKNOWN' : 'DOWN', linkmode: 'DEFAULT', group: l.group ?? 'default', txqlen: 1000,
     link_type: l.kind === 'loopback' ? 'loopback' : 'ether', address: l.address, broadcast: 'ff:ff:ff:ff:ff:ff',
   })));
 }
@@ -71,6 +72,13 @@ function exec(s: IpState, args: string[]): string {
     });
     return '';
   }
+  if (object === 'link' && (verb === 'del' || verb === 'delete') && rest[0] === 'group') {
+    // Every link of the group at once, as the kernel does (none: ENODEV).
+    const members = s.links.filter((x) => (x.group ?? 'default') === rest[1]);
+    if (members.length === 0) throw new IpError('RTNETLINK answers: No such device', 2);
+    s.links = s.links.filter((x) => !members.includes(x));
+    return '';
+  }
   if (object === 'link' && (verb === 'del' || verb === 'delete')) {
     const l = find(s, dev);
     s.links = s.links.filter((x) => x !== l);
@@ -80,7 +88,8 @@ function exec(s: IpState, args: string[]): string {
     const l = find(s, dev);
     if (rest.includes('up')) l.up = true;
     if (rest.includes('down')) l.up = false;
-    const mtu = opt(rest, 'mtu'), mac = opt(rest, 'address');
+    const mtu = opt(rest, 'mtu'), mac = opt(rest, 'address'), group = opt(rest, 'group');
+    if (group !== undefined) l.group = group;
     if (mtu !== undefined) l.mtu = Number(mtu);
     if (mac !== undefined) l.address = mac;
     return '';

@@ -104,12 +104,45 @@ describe('the bridges of one operation', () => {
     const res = await runNetworkOps(w.env, Array.from({ length: 4 }, (_, i) => ({ name: `n${i}`, event: { type: 'STOP' } as const })));
     expect(res.map((r) => r.status?.state)).toEqual(['stopped', 'stopped', 'stopped', 'stopped']);
     const ip = w.fake.calls.slice(from).filter((c) => c.req.argv[0] === 'ip');
-    expect(ip.map((c) => c.req.argv.join(' '))).toEqual(['ip -force -batch -']);
+    // One read of the links (which groups are in use), then one batch.
+    expect(ip.map((c) => c.req.argv.join(' '))).toEqual(['ip -j link show', 'ip -force -batch -']);
     // The kernel takes ~50 ms per bridge it unregisters: the batch's limit grows with its bridges.
-    expect(ip[0]?.req.timeoutMs).toBe(60_000 + 4 * 500);
-    expect(ip[0]?.req.stdin).toBe([0, 1, 2, 3].map((i) => `link set dev virbr${i} down\nlink del dev virbr${i}\n`).join(''));
+    expect(ip[1]?.req.timeoutMs).toBe(60_000 + 4 * 500);
+    // Each bridge down and into one fresh group, then the group deleted in one kernel operation.
+    const group = /^link del group (\d+)$/m.exec(ip[1]?.req.stdin ?? '')?.[1];
+    expect(Number(group)).toBeGreaterThanOrEqual(2 ** 30);
+    expect(ip[1]?.req.stdin).toBe(`${[0, 1, 2, 3].map((i) => `link set dev virbr${i} down\nlink set dev virbr${i} group ${group ?? ''}\n`).join('')}link del group ${group ?? ''}\n`);
     expect(links(w.fake)).not.toMatch(/virbr/);
     for (let i = 0; i < 4; i++) expect(w.store.state().networks[`n${i}`]).toMatchObject({ bridgeCreated: false, inFlight: null });
+  });
+
+  it('stop of many: a link that is not ours stays, whatever group it is in', async () => {
+    const w = await world(2);
+    await startAll(w, 2);
+    await w.fake.run({ argv: ['ip', 'link', 'add', 'other0', 'type', 'bridge'] });
+    await w.fake.run({ argv: ['ip', 'link', 'set', 'dev', 'other0', 'group', '7'] });
+    const res = await runNetworkOps(w.env, Array.from({ length: 2 }, (_, i) => ({ name: `n${i}`, event: { type: 'STOP' } as const })));
+    expect(res.map((r) => r.status?.state)).toEqual(['stopped', 'stopped']);
+    expect(links(w.fake)).not.toMatch(/virbr/);
+    expect(links(w.fake)).toMatch(/other0/);
+  });
+
+  it('stop: every bridge already removed by someone: the empty group is not a failure', async () => {
+    const w = await world(2);
+    await startAll(w, 2);
+    for (const b of ['virbr0', 'virbr1']) await w.fake.run({ argv: ['ip', 'link', 'del', 'dev', b] });
+    const res = await runNetworkOps(w.env, Array.from({ length: 2 }, (_, i) => ({ name: `n${i}`, event: { type: 'STOP' } as const })));
+    expect(res.map((r) => r.status?.state)).toEqual(['stopped', 'stopped']);
+    expect(res.map((r) => r.error)).toEqual([undefined, undefined]);
+  });
+
+  it('stop of many: the kernel refuses the group deletion: every network of it fails, naming why', async () => {
+    const w = await world(2);
+    await startAll(w, 2);
+    w.fake.failWhen((req) => req.argv.join(' ') === 'ip -force -batch -' && /link del group/.test(req.stdin ?? '')
+      && { exitCode: 1, stderr: 'RTNETLINK answers: Operation not permitted\nCommand failed -:5\n' });
+    const res = await runNetworkOps(w.env, Array.from({ length: 2 }, (_, i) => ({ name: `n${i}`, event: { type: 'STOP' } as const })));
+    expect(res.map((r) => r.error ?? '')).toEqual([expect.stringMatching(/could not delete bridge virbr0: RTNETLINK answers: Operation not permitted/), expect.stringMatching(/could not delete bridge virbr1: RTNETLINK answers: Operation not permitted/)]);
   });
 
   it('stop: a bridge someone already removed does not keep the others', async () => {

@@ -2,7 +2,9 @@
 // commands' argv), where ip stopped, and which bridges a recorded run may have made.
 import { describe, expect, it } from 'vitest';
 import type { NetworkDef } from '../../../src/definition/types.js';
-import { bridgeCreateBatch, bridgeDeleteBatch, bridgesAddedBy, failedBatchLine, failedBatchLines, parseLinkNames } from '../../../src/host/index.js';
+import {
+  bridgeCreateBatch, bridgeDeleteBatch, bridgeGroupDeleteBatch, bridgesAddedBy, failedBatchLine, failedBatchLines, freshLinkGroup, parseLinkGroups, parseLinkNames,
+} from '../../../src/host/index.js';
 import { isVnetfwError } from '../../../src/errors.js';
 
 const def = (name: string, bridge: string, ips: NetworkDef['ips']): NetworkDef => ({
@@ -84,6 +86,28 @@ describe('bridge deletion batch', () => {
       stdin: 'link set dev vbr1 down\nlink del dev vbr1\nlink set dev vbr2 down\nlink del dev vbr2\n',
       lines: [{ network: 'a', first: 1, last: 2 }, { network: 'b', first: 3, last: 4 }],
     });
+  });
+
+  it('many bridges: each down and into the group, then the group deleted on the last line', () => {
+    expect(bridgeGroupDeleteBatch([{ network: 'a', bridge: 'vbr1' }, { network: 'b', bridge: 'vbr2' }], 1234567890)).toEqual({
+      argv: ['ip', '-force', '-batch', '-'],
+      stdin: 'link set dev vbr1 down\nlink set dev vbr1 group 1234567890\nlink set dev vbr2 down\nlink set dev vbr2 group 1234567890\nlink del group 1234567890\n',
+      lines: [{ network: 'a', first: 1, last: 2 }, { network: 'b', first: 3, last: 4 }],
+      groupLine: 5,
+    });
+    expect(() => bridgeGroupDeleteBatch([{ network: 'a', bridge: 'vbr 1' }], 1234567890)).toThrow(/cannot be written to ip -batch/);
+  });
+
+  it('a fresh link group is one no link is in, drawn again until it is', () => {
+    const draws = [2 ** 30, 2 ** 30 + 5, 2 ** 30 + 9];
+    expect(freshLinkGroup(new Set(['default', String(2 ** 30), String(2 ** 30 + 5)]), () => draws.shift() ?? 0)).toBe(2 ** 30 + 9);
+    expect(() => freshLinkGroup(new Set(), () => 7)).toThrow(/outside/);
+  });
+
+  it('reads the groups links are in from ip -j link show', () => {
+    expect(parseLinkGroups('[{"ifname":"lo","group":"default"},{"ifname":"x","group":"1073741824"},{"ifname":"y"}]')).toEqual(new Set(['default', '1073741824']));
+    expect(parseLinkGroups('not json')).toBeNull();
+    expect(parseLinkGroups('{}')).toBeNull();
   });
 
   it('reads every failed line with what ip said about it', () => {
