@@ -99,9 +99,10 @@ export const deleteBridges = async (scope: OpScope, items: ReadonlyArray<{ netwo
   const groupError = groupFailed === undefined || /No such device/i.test(groupFailed) ? undefined : groupFailed;
   for (const [k, { network, bridge }] of items.entries()) {
     const own = batch.lines[k];
-    const why = [...failed].filter(([n]) => own !== undefined && n >= own.first && n <= own.last).map(([, w]) => w).filter((w) => !GONE.test(w));
-    const ownFailed = [...failed.keys()].some((n) => own !== undefined && n >= own.first && n <= own.last);
-    if (groupError !== undefined && !ownFailed) why.push(groupError);
+    const ownFailed = [...failed].filter(([n]) => own !== undefined && n >= own.first && n <= own.last).map(([, w]) => w);
+    const why = ownFailed.filter((w) => !GONE.test(w));
+    // A bridge whose own lines went through was in the group: its deletion is the group's.
+    if (groupError !== undefined && ownFailed.length === 0) why.push(groupError);
     if (unknown || why.length > 0) {
       out.set(network, new HostError('EBRIDGE', `could not delete bridge ${bridge}: ${why.join('; ') || res.stderr.trim() || `exit ${res.exitCode}`}`));
       continue;

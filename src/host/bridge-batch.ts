@@ -1,5 +1,5 @@
 import type { NetworkDef } from '../definition/types.js';
-import { bridgeCreateCommands, bridgeDeleteCommands } from './bridge.js';
+import { bridgeCreateCommands, bridgeDeleteCommands, bridgeIntoGroupCommands, linkGroupDeleteCommand } from './bridge.js';
 import { HostError } from './errors.js';
 
 // The bridges of many networks made by one `ip -batch -` (one process instead of four or more per
@@ -10,17 +10,33 @@ export const IP_BATCH_ARGV: readonly string[] = ['ip', '-batch', '-'];
 // Every link, for one read of which bridges already exist.
 export const linkListQuery = (): string[] => ['ip', '-j', 'link', 'show'];
 
-// The names in `ip -j link show` output; null when it is not that JSON.
-export const parseLinkNames = (stdout: string): Set<string> | null => {
+// The links of `ip -j link show` output (name, and group as ip prints it: a number, or its name
+// from /etc/iproute2/group); null when it is not that JSON.
+const parseLinks = (stdout: string): Array<{ name: string | undefined; group: string | undefined }> | null => {
   try {
     const parsed: unknown = JSON.parse(stdout);
     if (!Array.isArray(parsed)) return null;
-    const names = new Set<string>();
-    for (const l of parsed as Array<{ ifname?: unknown }>) if (typeof l === 'object' && l !== null && typeof l.ifname === 'string') names.add(l.ifname);
-    return names;
+    return (parsed as unknown[]).filter((l): l is { ifname?: unknown; group?: unknown } => typeof l === 'object' && l !== null).map((l) => ({
+      name: typeof l.ifname === 'string' ? l.ifname : undefined,
+      group: typeof l.group === 'string' || typeof l.group === 'number' ? String(l.group) : undefined,
+    }));
   } catch {
     return null;
   }
+};
+
+const present = (xs: ReadonlyArray<string | undefined>): Set<string> => new Set(xs.filter((x): x is string => x !== undefined));
+
+// The names in `ip -j link show` output; null when it is not that JSON.
+export const parseLinkNames = (stdout: string): Set<string> | null => {
+  const links = parseLinks(stdout);
+  return links === null ? null : present(links.map((l) => l.name));
+};
+
+// The link groups in use, from the same output; null when it is not that JSON.
+export const parseLinkGroups = (stdout: string): Set<string> | null => {
+  const links = parseLinks(stdout);
+  return links === null ? null : present(links.map((l) => l.group));
 };
 
 export interface BridgeBatch {
@@ -34,54 +50,35 @@ export interface BridgeBatch {
 // any of them are written (validated definitions never have them; this keeps it so).
 const PLAIN_WORD = /^[^\s"'\\#]+$/;
 
-export const bridgeCreateBatch = (defs: readonly NetworkDef[]): BridgeBatch => {
-  const out: string[] = [];
-  const lines: BridgeBatch['lines'] = [];
-  for (const def of defs) {
-    const first = out.length + 1;
-    for (const argv of bridgeCreateCommands(def)) {
-      const words = argv.slice(1);
-      const bad = words.find((w) => !PLAIN_WORD.test(w));
-      if (bad !== undefined) throw new HostError('EBATCHWORD', `network '${def.name}': ${JSON.stringify(bad)} cannot be written to ip -batch`);
-      out.push(words.join(' '));
-    }
-    lines.push({ network: def.name, first, last: out.length });
-  }
-  return { argv: [...IP_BATCH_ARGV], stdin: out.map((l) => `${l}\n`).join(''), lines };
-};
+// -force goes on past a line that fails, so a bridge someone already removed does not keep the others.
+const IP_FORCE_BATCH_ARGV: readonly string[] = ['ip', '-force', '-batch', '-'];
 
-// The bridges of many networks deleted by one `ip -force -batch -` (down, then del, as one at a
-// time): -force goes on past a line that fails, so a bridge someone already removed does not keep
-// the others.
-export const bridgeDeleteBatch = (items: ReadonlyArray<{ network: string; bridge: string }>): BridgeBatch => {
+// One batch from each network's commands (full argv, `ip` first), in order, then `tail`; records
+// which lines are each network's.
+const batchOf = (argv: readonly string[], parts: ReadonlyArray<{ network: string; cmds: string[][] }>, tail: string[][] = []): BridgeBatch => {
   const out: string[] = [];
+  const line = (network: string | undefined, cmd: string[]): void => {
+    const words = cmd.slice(1);
+    const bad = words.find((w) => !PLAIN_WORD.test(w));
+    if (bad !== undefined) throw new HostError('EBATCHWORD', `${network === undefined ? '' : `network '${network}': `}${JSON.stringify(bad)} cannot be written to ip -batch`);
+    out.push(words.join(' '));
+  };
   const lines: BridgeBatch['lines'] = [];
-  for (const { network, bridge } of items) {
+  for (const { network, cmds } of parts) {
     const first = out.length + 1;
-    for (const argv of bridgeDeleteCommands(bridge)) {
-      const words = argv.slice(1);
-      const bad = words.find((w) => !PLAIN_WORD.test(w));
-      if (bad !== undefined) throw new HostError('EBATCHWORD', `network '${network}': ${JSON.stringify(bad)} cannot be written to ip -batch`);
-      out.push(words.join(' '));
-    }
+    for (const cmd of cmds) line(network, cmd);
     lines.push({ network, first, last: out.length });
   }
-  return { argv: ['ip', '-force', '-batch', '-'], stdin: out.map((l) => `${l}\n`).join(''), lines };
+  for (const cmd of tail) line(undefined, cmd);
+  return { argv: [...argv], stdin: out.map((l) => `${l}\n`).join(''), lines };
 };
 
-// The link groups in use, from `ip -j link show` output (each link's "group" as ip prints it: a
-// number, or its name from /etc/iproute2/group); null when it is not that JSON.
-export const parseLinkGroups = (stdout: string): Set<string> | null => {
-  try {
-    const parsed: unknown = JSON.parse(stdout);
-    if (!Array.isArray(parsed)) return null;
-    const groups = new Set<string>();
-    for (const l of parsed as Array<{ group?: unknown }>) if (typeof l === 'object' && l !== null && (typeof l.group === 'string' || typeof l.group === 'number')) groups.add(String(l.group));
-    return groups;
-  } catch {
-    return null;
-  }
-};
+export const bridgeCreateBatch = (defs: readonly NetworkDef[]): BridgeBatch =>
+  batchOf(IP_BATCH_ARGV, defs.map((def) => ({ network: def.name, cmds: bridgeCreateCommands(def) })));
+
+// The bridges of many networks deleted by one `ip -force -batch -` (down, then del, as one at a time).
+export const bridgeDeleteBatch = (items: ReadonlyArray<{ network: string; bridge: string }>): BridgeBatch =>
+  batchOf(IP_FORCE_BATCH_ARGV, items.map(({ network, bridge }) => ({ network, cmds: bridgeDeleteCommands(bridge) })));
 
 // A link group no link is in, for one deletion: drawn from [2^30, 2^31) (administrators name small
 // numbers in /etc/iproute2/group; `draw` returns a number in that range).
@@ -94,20 +91,13 @@ export const freshLinkGroup = (used: ReadonlySet<string>, draw: () => number): n
 };
 
 // Many bridges deleted in one kernel operation: the kernel unregisters the bridges of one
-// `link del group G` together (one RCU grace period for all), where one `link del` per bridge
-// waits for one each (38 ms per bridge against 16 on a 2-vCPU machine). Each bridge is put down
-// and moved into group G (a group no link was in: freshLinkGroup), then the last line deletes the
-// group. A bridge already gone fails only its own lines (-force goes on).
+// `link del group G` together, where one `link del` per bridge waits for the kernel once per
+// bridge (38 ms per bridge against 16 on a 2-vCPU machine). Each bridge is put down and moved into
+// group G (a group no link was in: freshLinkGroup), then the last line deletes the group. A bridge
+// already gone fails only its own lines (-force goes on).
 export const bridgeGroupDeleteBatch = (items: ReadonlyArray<{ network: string; bridge: string }>, group: number): BridgeBatch & { groupLine: number } => {
-  const out: string[] = [];
-  const lines: BridgeBatch['lines'] = [];
-  for (const { network, bridge } of items) {
-    if (!PLAIN_WORD.test(bridge)) throw new HostError('EBATCHWORD', `network '${network}': ${JSON.stringify(bridge)} cannot be written to ip -batch`);
-    lines.push({ network, first: out.length + 1, last: out.length + 2 });
-    out.push(`link set dev ${bridge} down`, `link set dev ${bridge} group ${group}`);
-  }
-  out.push(`link del group ${group}`);
-  return { argv: ['ip', '-force', '-batch', '-'], stdin: out.map((l) => `${l}\n`).join(''), lines, groupLine: out.length };
+  const batch = batchOf(IP_FORCE_BATCH_ARGV, items.map(({ network, bridge }) => ({ network, cmds: bridgeIntoGroupCommands(bridge, group) })), [linkGroupDeleteCommand(group)]);
+  return { ...batch, groupLine: (batch.lines[batch.lines.length - 1]?.last ?? 0) + 1 };
 };
 
 // Each failed line of an `ip -force -batch` run and what ip said about it (the text before its

@@ -41,6 +41,19 @@ export function bridgeDeleteCommands(name: string): string[][] {
   ];
 }
 
+// The same deletion in two halves, for many bridges at once: each bridge down and into link group
+// `group`, then the whole group deleted by one command (see bridgeGroupDeleteBatch).
+export function bridgeIntoGroupCommands(name: string, group: number): string[][] {
+  return [
+    ['ip', 'link', 'set', 'dev', name, 'down'],
+    ['ip', 'link', 'set', 'dev', name, 'group', String(group)],
+  ];
+}
+
+export function linkGroupDeleteCommand(group: number): string[] {
+  return ['ip', 'link', 'del', 'group', String(group)];
+}
+
 export interface LinkInfo { name: string; mtu: number; address: string; up: boolean }
 
 // Reads `ip -j link show dev NAME` output; null when it is not a one-link JSON answer.
