@@ -3,7 +3,7 @@
 // program; remove-first order, and `floor-mbb` in the daemon's make-before-break order), the vnetfw
 // CLI and the vnetfw daemon. Each method and size runs in a fresh network
 // namespace, created and removed here; the body runs inside it (bench/switch/worker.ts).
-//   node dist/bench/run.js switch [--sizes 1,10,40,100] [--methods libvirt,floor,floor-mbb,cli,daemon] [--others 100] [--no-single]
+//   node dist/bench/run.js switch [--sizes 1,10,40,100] [--methods libvirt,floor,floor-mbb,cli,daemon,daemon-direct] [--others 100] [--no-single]
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +12,7 @@ import type { Bench } from './run.js';
 import { bridgesBatch, bridgeName, mustRun, run, type Phase, type WorkerResult } from './switch/common.js';
 
 const WORKER = fileURLToPath(new URL('./switch/worker.js', import.meta.url));
-const METHODS = ['libvirt', 'floor', 'floor-mbb', 'cli', 'daemon'] as const;
+const METHODS = ['libvirt', 'floor', 'floor-mbb', 'cli', 'daemon', 'daemon-direct'] as const;
 type Method = typeof METHODS[number];
 
 let nsCounter = 0;
@@ -92,7 +92,8 @@ export const switchBench: Bench = {
     lines.push('|---:|---|---:|---:|---:|---:|---:|---:|---|');
     const label: Record<Method, string> = {
       libvirt: "libvirt's way (process per rule)", floor: 'floor (1 transaction per program, remove first)',
-      'floor-mbb': 'floor-mbb (1 transaction per program, make before break)', cli: 'vnetfw CLI', daemon: 'vnetfw daemon',
+      'floor-mbb': 'floor-mbb (1 transaction per program, make before break)', cli: 'vnetfw CLI', daemon: 'vnetfw daemon (programs started by its helper)',
+      'daemon-direct': 'vnetfw daemon (programs started by itself, VNETFW_PROGRAM_HELPER=off)',
     };
     for (const n of sizes) {
       const lv = phase(results[n]?.libvirt, 'switch')?.ms;
@@ -127,10 +128,12 @@ export const switchBench: Bench = {
     const dnote = sizes.map((n) => phase(results[n]?.daemon, 'switch')?.note).find((x) => x !== undefined);
     if (dnote !== undefined) process.stdout.write(`daemon switch measured as: ${dnote}\n`);
     for (const n of sizes) {
-      const cpu = results[n]?.daemon?.daemonCpuMs;
-      if (typeof cpu === 'number') process.stdout.write(`N=${n} daemon: its own CPU time during the switch ${cpu} ms (user + system, 10 ms ticks)\n`);
-      const each = results[n]?.daemon?.switches;
-      if (typeof each === 'string') process.stdout.write(`N=${n} daemon: each switch, in order: ${each}\n`);
+      for (const m of ['daemon', 'daemon-direct'] as const) {
+        const cpu = results[n]?.[m]?.daemonCpuMs;
+        if (typeof cpu === 'number') process.stdout.write(`N=${n} ${m}: its own CPU time during the switch ${cpu} ms (user + system, 10 ms ticks)\n`);
+        const each = results[n]?.[m]?.switches;
+        if (typeof each === 'string') process.stdout.write(`N=${n} ${m}: each switch, in order: ${each}\n`);
+      }
     }
     mkdirSync('bench-results', { recursive: true });
     writeFileSync('bench-results/switch.json', `${JSON.stringify({ machine, sizes, methods, results, startup, single, bridges: bridgeName(1) }, null, 2)}\n`);

@@ -193,7 +193,8 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 // How many times the daemon's switch is measured (VNETFW_BENCH_SWITCHES, default 3).
 const SWITCHES = Math.max(1, Number(process.env.VNETFW_BENCH_SWITCHES ?? '3'));
 
-const daemon = async (n: number, dir: string): Promise<WorkerResult> => {
+// programs: 'direct' runs the daemon with VNETFW_PROGRAM_HELPER=off (it starts its programs itself).
+const daemon = async (n: number, dir: string, programs: 'helper' | 'direct' = 'helper'): Promise<WorkerResult> => {
   const v = new Vnetfw(dir);
   v.backend('nftables');
   await v.define(n);
@@ -210,7 +211,8 @@ const daemon = async (n: number, dir: string): Promise<WorkerResult> => {
   // VNETFW_BENCH_DAEMON_WRAP="strace -f ...": a program to run the daemon under (a timeline of it).
   const wrap = process.env.VNETFW_BENCH_DAEMON_WRAP?.split(' ').filter((w) => w !== '') ?? [];
   dargv.unshift(...wrap);
-  const child: ChildProcess = spawn(dargv[0]!, dargv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+  const env = programs === 'direct' ? { ...process.env, VNETFW_PROGRAM_HELPER: 'off' } : process.env;
+  const child: ChildProcess = spawn(dargv[0]!, dargv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env });
   let said = '';
   child.stdout?.setEncoding('utf8').on('data', (c: string) => { said += c; });
   child.stderr?.setEncoding('utf8').on('data', (c: string) => { said += c; });
@@ -332,6 +334,7 @@ const main = async (): Promise<void> => {
     case 'floor-mbb': res = await floor(n, 'make-before-break'); break;
     case 'cli': res = await cli(n, dir); break;
     case 'daemon': res = await daemon(n, dir); break;
+    case 'daemon-direct': res = await daemon(n, dir, 'direct'); break;
     case 'startup': res = await startup(dir, Number(extra ?? '5')); break;
     case 'single': res = await single(n, dir, 5, (extra ?? 'nftables') as Backend); break;
     default: throw new Error(`unknown mode ${mode ?? ''}`);

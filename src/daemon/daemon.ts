@@ -1,7 +1,7 @@
 import { BehaviorSubject, delay, finalize, interval, lastValueFrom, merge, NEVER, Subject, tap } from 'rxjs';
 import { ensureDir, logDir } from '../../state/index.js';
 import type { EngineEnv } from '../engine/index.js';
-import type { Runner } from '../exec/types.js';
+import { startProgramHelper, type ProgramHelper, type Runner } from '../exec/index.js';
 import { createCycleRunner, type CycleResult } from './cycle.js';
 import { scheduleCycles, type CycleOutcome } from './schedule.js';
 import { serveSocket, socketPath } from './socket.js';
@@ -19,6 +19,9 @@ export interface DaemonOptions {
   debounceMs?: number;
   useMonitor?: boolean;
   runner?: Runner;
+  // Without a runner: programs are started by the program helper (exec/helper-runner.ts), or
+  // directly with 'direct' or when it cannot start (no python3).
+  programs?: 'helper' | 'direct';
   // Called with every cycle's outcome (metrics, readiness notifications hook in here).
   onCycle?: (outcome: CycleOutcome<CycleResult>) => void;
 }
@@ -40,6 +43,12 @@ export const runDaemon = async (opts: DaemonOptions, stop: AbortSignal): Promise
   const warn = opts.warn ?? opts.say;
   ensureDir(opts.stateDir);
   ensureDir(logDir(opts.stateDir));
+  let helper: ProgramHelper | undefined;
+  if (opts.runner === undefined) {
+    helper = opts.programs === 'direct' ? undefined : await startProgramHelper({ onLost: warn });
+    opts.say(helper === undefined ? 'programs are started directly' : `programs are started by a helper (python3, pid ${helper.pid})`);
+  }
+  const runner = opts.runner ?? helper?.runner;
   const requests = new Subject<(r: CycleResult) => void>();
   const recheck = new Subject<unknown>();
   let stopped = false;
@@ -51,7 +60,7 @@ export const runDaemon = async (opts: DaemonOptions, stop: AbortSignal): Promise
   });
   const cycles = createCycleRunner({
     stateDir: opts.stateDir, configPath: opts.configPath, say: opts.say, warn, error: opts.error ?? opts.say,
-    ...(opts.runner === undefined ? {} : { runner: opts.runner }),
+    ...(runner === undefined ? {} : { runner }),
     ...(opts.inCycle === undefined ? {} : { inCycle: opts.inCycle }),
   });
   // True while a reconcile cycle runs: the monitor pauses (sources.ts says why).
@@ -84,5 +93,6 @@ export const runDaemon = async (opts: DaemonOptions, stop: AbortSignal): Promise
     })), { defaultValue: undefined });
   } finally {
     server.close();
+    await helper?.close();
   }
 };

@@ -5,3 +5,4 @@ export { ExecError, isExecError, isSuccess, assertSuccess, describeFailure } fro
 export { shellQuote, shellQuoteWord } from './quote.js';
 export { watchLines, type LineWatch } from './watch-lines.js';
 export { PROGRAMS_RUN } from './programs.js';
+export { startProgramHelper, type ProgramHelper, type ProgramHelperOptions } from './helper-runner.js';

@@ -1,12 +1,31 @@
 import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertSuccess, createExecaRunner, ExecError, type Runner, type RunResult } from '../../src/exec/index.js';
+import { assertSuccess, createExecaRunner, ExecError, startProgramHelper, type ProgramHelper, type Runner, type RunResult } from '../../src/exec/index.js';
 import { FakeRunner } from '../doubles/fake-runner.js';
 
 const runner = createExecaRunner({ timeoutMs: 10_000 });
 const isRoot = process.getuid?.() === 0;
 
-describe('execa runner (real processes)', () => {
+// The two real runners (execa, and the daemon's program helper) keep one contract: the same tests.
+const helpers: ProgramHelper[] = [];
+const childrenOf = (pid: number): string[] => readdirSync(`/proc/${pid}/task`)
+  .flatMap((t) => readFileSync(`/proc/${pid}/task/${t}/children`, 'utf8').split(' ').filter((x) => x.trim() !== ''));
+const makeHelper = async (opts: { env?: Record<string, string> } = {}): Promise<Runner> => {
+  const h = await startProgramHelper({ timeoutMs: 10_000, ...opts });
+  if (h === undefined) throw new Error('the program helper did not start (python3 missing?)');
+  helpers.push(h);
+  return h.runner;
+};
+afterAll(async () => { await Promise.all(helpers.map((h) => h.close())); });
+
+describe.each([
+  { name: 'execa runner', make: (opts: { env?: Record<string, string> } = {}): Promise<Runner> => Promise.resolve(createExecaRunner({ timeoutMs: 10_000, ...opts })) },
+  { name: 'program helper', make: makeHelper },
+])('$name (real processes)', ({ make }) => {
+  let runner: Runner;
+  beforeAll(async () => { runner = await make(); });
+
   it('round-trips stdin to stdout byte-exact', async () => {
     const r = await runner.run({ argv: ['cat'], stdin: 'line one\nline two\n' });
     expect(r.exitCode).toBe(0);
@@ -48,7 +67,7 @@ describe('execa runner (real processes)', () => {
   });
 
   it('looks the program up on the PATH given at run time', async () => {
-    const r = await createExecaRunner({ env: { PATH: '/nonexistent' } }).run({ argv: ['cat'] });
+    const r = await (await make({ env: { PATH: '/nonexistent' } })).run({ argv: ['cat'] });
     expect(r.failedToStart).toBe(true);
   });
 
@@ -57,7 +76,7 @@ describe('execa runner (real processes)', () => {
     process.env.XTABLES_LIBDIR = '/nonexistent';
     process.env.LD_PRELOAD = '/nonexistent.so';
     try {
-      const r = await createExecaRunner().run({ argv: ['env'] });
+      const r = await runner.run({ argv: ['env'] });
       expect(r.exitCode).toBe(0);
       expect(r.stdout.split('\n').filter((l) => l !== '').sort()).toEqual(['LC_ALL=C', `PATH=${saved.PATH ?? ''}`]);
     } finally {
@@ -85,6 +104,55 @@ describe('execa runner (real processes)', () => {
     expect(r.canceled).toBe(true);
     expect(r.exitCode).toBe(-1);
     expect(() => assertSuccess(r)).toThrow(/canceled/);
+  });
+  it('round-trips a large stdin with any characters byte-exact', async () => {
+    const text = `${Array.from({ length: 20_000 }, (_, k) => `line ${k} é ✓ \t "q" \\ $x`).join('\n')}\n`;
+    const r = await runner.run({ argv: ['cat'], stdin: text });
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toBe(text);
+  });
+});
+
+describe('program helper: what only the helper has', () => {
+  it('runs programs side by side, not one after the other', async () => {
+    const h = await makeHelper();
+    // 'sleep' is asked for before 'echo' and ends after it: the order of the answers proves the overlap.
+    const both: string[] = [];
+    await Promise.all([
+      h.run({ argv: ['sleep', '0.5'] }).then(() => { both.push('sleep'); }),
+      h.run({ argv: ['echo', 'x'] }).then(() => { both.push('echo'); }),
+    ]);
+    expect(both).toEqual(['echo', 'sleep']);
+  });
+
+  it('is not there without python3, and the caller goes direct', async () => {
+    expect(await startProgramHelper({ python: 'vnetfw-no-such-python' })).toBeUndefined();
+  });
+
+  it('when killed: the run in flight is failed with an unknown outcome, later runs go direct', async () => {
+    const lost: string[] = [];
+    const h = await startProgramHelper({ onLost: (why) => { lost.push(why); } });
+    if (h === undefined) throw new Error('the program helper did not start');
+    helpers.push(h);
+    const inFlight = h.runner.run({ argv: ['sleep', '5'] });
+    // Killed once the program runs (a child of the helper), not before.
+    await expect.poll(() => childrenOf(h.pid), { timeout: 5000 }).not.toEqual([]);
+    process.kill(h.pid, 'SIGKILL');
+    const r = await inFlight;
+    expect(r.exitCode).toBe(-1);
+    expect(r.stderr).toMatch(/program helper .* ended \(SIGKILL\) while this program ran; its outcome is unknown/);
+    expect(lost).toHaveLength(1);
+    expect(lost[0]).toMatch(/programs are started directly from now on/);
+    const after = await h.runner.run({ argv: ['echo', 'still'] });
+    expect(after.stdout).toBe('still\n');
+  });
+
+  it('close lets a running program finish', async () => {
+    const h = await startProgramHelper();
+    if (h === undefined) throw new Error('the program helper did not start');
+    const run = h.runner.run({ argv: ['sh', '-c', 'sleep 0.3; echo done'] });
+    await h.close();
+    expect((await run).stdout).toBe('done\n');
   });
 });
 

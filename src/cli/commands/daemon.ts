@@ -47,6 +47,8 @@ export const daemonCommand = command({
       onCycle: (o) => { obs.onCycle({ job: o.job, error: o.result.error }); },
       checkEveryMs: obs.checkEveryMs(Number.isFinite(every) && every > 0 ? every * 1000 : 30_000),
       useMonitor: options['no-monitor'] !== true,
+      // VNETFW_PROGRAM_HELPER=off: programs started by the daemon itself (a comparison, a fallback).
+      programs: process.env.VNETFW_PROGRAM_HELPER === 'off' ? 'direct' : 'helper',
     }, stop.signal);
     process.off('SIGTERM', onTerm);
     process.off('SIGINT', onInt);
