@@ -130,7 +130,7 @@ export const switchBench: Bench = {
     for (const n of sizes) {
       for (const m of ['daemon', 'daemon-direct'] as const) {
         const cpu = results[n]?.[m]?.daemonCpuMs;
-        if (typeof cpu === 'number') process.stdout.write(`N=${n} ${m}: its own CPU time during the switch ${cpu} ms (user + system, 10 ms ticks)\n`);
+        if (typeof cpu === 'number') process.stdout.write(`N=${n} ${m}: its own CPU time during the switch ${cpu} ms (all its threads, /proc schedstat)\n`);
         const each = results[n]?.[m]?.switches;
         if (typeof each === 'string') process.stdout.write(`N=${n} ${m}: each switch, in order: ${each}\n`);
       }

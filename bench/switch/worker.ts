@@ -232,10 +232,15 @@ const daemon = async (n: number, dir: string, programs: 'helper' | 'direct' = 'h
     // One switch to `to`, from an idle daemon (a reconcile is followed by the daemon's drift check,
     // about 150 ms after it: the switch is not queued behind that check).
     const cpuMs = (): number => {
-      // The daemon's own CPU time (user + system, /proc, 10 ms ticks) over the switch: what it costs
-      // besides waiting for its programs and for a CPU (steadier than wall time on a loaded machine).
-      const f = readFileSync(`/proc/${child.pid ?? 0}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-      return (Number(f[11]) + Number(f[12])) * 10;
+      // The daemon's own CPU time over the switch, all its threads (/proc/PID/task/*/schedstat: time
+      // on a CPU, in ns): what it costs besides waiting for its programs and for a CPU (steadier than
+      // wall time on a loaded machine).
+      const pid = child.pid ?? 0;
+      let ns = 0;
+      for (const t of readdirSync(`/proc/${pid}/task`)) {
+        try { ns += Number(readFileSync(`/proc/${pid}/task/${t}/schedstat`, 'utf8').split(' ')[0]); } catch { /* the thread ended */ }
+      }
+      return Math.round(ns / 1e5) / 10;
     };
     let how = '';
     const switchTo = async (to: Backend): Promise<{ ms: number; cpu: number; programs: number; startUs: number; endUs: number }> => {
@@ -261,7 +266,7 @@ const daemon = async (n: number, dir: string, programs: 'helper' | 'direct' = 'h
       }
       const ms = performance.now() - t;
       const w1 = usNow();
-      return { ms, cpu: cpuMs() - c0, programs: (await v.intended()) - p0, startUs: w0, endUs: w1 };
+      return { ms, cpu: Math.round((cpuMs() - c0) * 10) / 10, programs: (await v.intended()) - p0, startUs: w0, endUs: w1 };
     };
     // The measured nftables -> iptables switch, SWITCHES times in the same daemon (back to nftables
     // in between, unmeasured): the median by wall time is reported, as for the floor, and every

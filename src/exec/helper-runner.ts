@@ -111,6 +111,9 @@ export const startProgramHelper = async (opts: ProgramHelperOptions = {}): Promi
       if (lost || closing) return direct.run(req);
       const id = ++nextId;
       const env = { ...(opts.env ?? childEnv(process.env, file)), ...req.env };
+      // What execa refuses too: no program can be given a NUL byte in an argument or a variable.
+      const nul = [...req.argv, ...Object.values(env)].find((a) => a.includes('\0'));
+      if (nul !== undefined) return Promise.reject(new TypeError(`Arguments cannot contain null bytes ("\\0"): ${nul}`));
       const msg = { id, argv: req.argv, env, timeoutMs: req.timeoutMs ?? defaultTimeout, ...(req.stdin === undefined ? {} : { stdin: req.stdin }) };
       return new Promise<RunResult>((resolve) => {
         const cancel = (): void => { if (pending.has(id)) child.stdin.write(`${JSON.stringify({ cancel: id })}\n`); };

@@ -41,7 +41,16 @@ def finish(p, data, timeout):
 
 def run(r):
     i = r["id"]
-    data = r["stdin"].encode() if "stdin" in r else None
+    try:
+        answer(r)
+    except BaseException as e:
+        # Whatever went wrong, the run gets an answer: vnetfw waits for one.
+        procs.pop(i, None)
+        reply({"id": i, "code": -1, "failedToStart": True, "stdout": "", "stderr": "program helper: %s: %s" % (type(e).__name__, e)})
+
+def answer(r):
+    i = r["id"]
+    data = r["stdin"].encode("utf-8", "replace") if "stdin" in r else None
     try:
         p = subprocess.Popen(r["argv"], stdin=subprocess.PIPE if data is not None else subprocess.DEVNULL,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=r["env"], close_fds=True)

@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HELPER_SCRIPT } from '../../src/exec/helper-script.js';
 import { assertSuccess, createExecaRunner, ExecError, startProgramHelper, type ProgramHelper, type Runner, type RunResult } from '../../src/exec/index.js';
 import { FakeRunner } from '../doubles/fake-runner.js';
 
@@ -105,6 +106,10 @@ describe.each([
     expect(r.exitCode).toBe(-1);
     expect(() => assertSuccess(r)).toThrow(/canceled/);
   });
+  it('refuses a NUL byte in an argument without running anything', async () => {
+    await expect(runner.run({ argv: ['echo', 'a\0b'] })).rejects.toThrow(/null bytes/);
+  });
+
   it('round-trips a large stdin with any characters byte-exact', async () => {
     const text = `${Array.from({ length: 20_000 }, (_, k) => `line ${k} é ✓ \t "q" \\ $x`).join('\n')}\n`;
     const r = await runner.run({ argv: ['cat'], stdin: text });
@@ -123,6 +128,19 @@ describe('program helper: what only the helper has', () => {
       h.run({ argv: ['echo', 'x'] }).then(() => { both.push('echo'); }),
     ]);
     expect(both).toEqual(['echo', 'sleep']);
+  });
+
+  it('answers every request, even one it cannot run (the helper itself, fed by hand)', () => {
+    const out = execFileSync('python3', ['-I', '-S', '-c', HELPER_SCRIPT], {
+      input: `${JSON.stringify({ id: 7, argv: [], env: {}, timeoutMs: 1000 })}\n${JSON.stringify({ id: 8, argv: ['echo', 'ok'], env: { PATH: process.env.PATH ?? '' }, timeoutMs: 1000 })}\n`,
+      encoding: 'utf8',
+    });
+    const answers = out.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(answers[0]).toEqual({ ready: 1 });
+    const byId = new Map(answers.slice(1).map((a) => [a.id, a]));
+    expect(byId.get(7)).toMatchObject({ code: -1, failedToStart: true, stdout: '' });
+    expect(String(byId.get(7)?.stderr)).toMatch(/^program helper: \w+/);
+    expect(byId.get(8)).toMatchObject({ code: 0, stdout: 'ok\n' });
   });
 
   it('is not there without python3, and the caller goes direct', async () => {
