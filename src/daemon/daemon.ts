@@ -7,6 +7,10 @@ import { scheduleCycles, type CycleOutcome } from './schedule.js';
 import { serveSocket, socketPath } from './socket.js';
 import { aborted, fileChanges, dirChanges, ownRulesetEvents, signals } from './sources.js';
 
+// The daemon's exit status when its program helper died under a running program: the operation
+// failed (1, not 0, so systemd restarts it).
+export const HELPER_LOST_EXIT = 1;
+
 export interface DaemonOptions {
   stateDir: string;
   configPath: string;
@@ -41,11 +45,21 @@ const answerOf = (r: CycleResult): ReconcileAnswer => {
 // our objects and the periodic timer -> drift check, repaired at once when found.
 export const runDaemon = async (opts: DaemonOptions, stop: AbortSignal): Promise<void> => {
   const warn = opts.warn ?? opts.say;
+  // The program helper gone: with nothing running but queries (which fail, and are asked again),
+  // programs are started directly from then on. With a program running that changes the kernel,
+  // its outcome is unknown (its intent is in the log, its end is not), which only recovery
+  // settles: the daemon ends as a crash at that point would end it, and the reconcile of its
+  // restart (systemd: Restart=on-failure) finishes or undoes the operation.
+  const helperLost = (why: string, unsure: number): void => {
+    if (unsure === 0) { warn(`${why}; programs are started directly from now on`); return; }
+    (opts.error ?? opts.say)(`${why} while ${unsure} program(s) changing the kernel ran, whose outcome is unknown: exiting; the next start recovers the operation, as after a crash`);
+    process.exit(HELPER_LOST_EXIT);
+  };
   ensureDir(opts.stateDir);
   ensureDir(logDir(opts.stateDir));
   let helper: ProgramHelper | undefined;
   if (opts.runner === undefined) {
-    helper = opts.programs === 'direct' ? undefined : await startProgramHelper({ onLost: warn });
+    helper = opts.programs === 'direct' ? undefined : await startProgramHelper({ onLost: (why, unsure) => { helperLost(why, unsure); } });
     opts.say(helper === undefined ? 'programs are started directly' : `programs are started by a helper (python3, pid ${helper.pid})`);
   }
   const runner = opts.runner ?? helper?.runner;

@@ -73,6 +73,7 @@ export const runStep = async (scope: OpScope, req: StepRequest): Promise<RunResu
     ...(req.stdin === undefined ? {} : { stdin: req.stdin }),
     ...(req.timeoutMs === undefined ? {} : { timeoutMs: req.timeoutMs }),
     ...(scope.signal === undefined ? {} : { signal: scope.signal }),
+    ...(req.purpose === 'query' ? { readOnly: true } : {}),
   });
   const where = { ...(who.network === undefined ? {} : { network: who.network }), op: scope.op };
   // The finished record repeats the command it ran, so each program run reads whole on its own.

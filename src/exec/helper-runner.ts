@@ -22,7 +22,9 @@ export interface ProgramHelperOptions {
   env?: Record<string, string>;    // the children's whole environment (default: childEnv())
   timeoutMs?: number;              // default timeout for a run without its own
   readyTimeoutMs?: number;         // how long to wait for the helper's first answer (default 5 s)
-  onLost?: (why: string) => void;  // the helper ended on its own: runs go direct from now on
+  // The helper ended on its own, with `unsure` runs that may change something unanswered (all runs
+  // in flight are then reported failed with an unknown outcome); later runs go direct.
+  onLost?: (why: string, unsure: number) => void;
 }
 
 interface Answer {
@@ -84,11 +86,12 @@ export const startProgramHelper = async (opts: ProgramHelperOptions = {}): Promi
     ready?.(false);
     lost = true;
     const why = `the program helper (python3, pid ${child.pid ?? '?'}) ended (${signal ?? `exit ${code ?? '?'}`})${said.trim() === '' ? '' : `: ${said.trim().split('\n').pop() ?? ''}`}`;
+    // Told first: a caller that cannot live with an unknown outcome ends here (the daemon does).
+    if (!closing) opts.onLost?.(why, [...pending.values()].filter((p) => p.req.readOnly !== true).length);
     for (const [id, p] of pending) {
       pending.delete(id);
       p.resolve({ ...resultOf(p.req, { id, code: -1, stdout: '', stderr: `vnetfw: ${why} while this program ran; its outcome is unknown\n` }, Date.now() - p.started) });
     }
-    if (!closing) opts.onLost?.(`${why}; programs are started directly from now on`);
   });
 
   const started = await new Promise<boolean>((resolve) => {

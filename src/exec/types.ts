@@ -8,6 +8,8 @@ export interface RunRequest {
   // Variables this one program needs beyond PATH and LC_ALL, named by the caller (e.g.
   // NOTIFY_SOCKET for systemd-notify); nothing else of vnetfw's environment is passed on.
   env?: Record<string, string>;
+  // The run changes nothing (a query): were its answer lost, nothing would be unknown but the answer.
+  readOnly?: boolean;
 }
 
 export interface RunResult {

@@ -149,18 +149,22 @@ describe('program helper: what only the helper has', () => {
 
   it('when killed: the run in flight is failed with an unknown outcome, later runs go direct', async () => {
     const lost: string[] = [];
-    const h = await startProgramHelper({ onLost: (why) => { lost.push(why); } });
+    const h = await startProgramHelper({ onLost: (why, inFlight) => { lost.push(`${why}; in flight ${inFlight}`); } });
     if (h === undefined) throw new Error('the program helper did not start');
     helpers.push(h);
     const inFlight = h.runner.run({ argv: ['sleep', '5'] });
-    // Killed once the program runs (a child of the helper), not before.
-    await expect.poll(() => childrenOf(h.pid), { timeout: 5000 }).not.toEqual([]);
+    const query = h.runner.run({ argv: ['sleep', '5'], readOnly: true });
+    // Killed once both programs run (children of the helper), not before.
+    await expect.poll(() => childrenOf(h.pid).length, { timeout: 5000 }).toBe(2);
+    const orphans = childrenOf(h.pid).map(Number);
     process.kill(h.pid, 'SIGKILL');
     const r = await inFlight;
+    for (const pid of orphans) process.kill(pid, 'SIGKILL');   // the sleeps outlive their parent
+    expect((await query).exitCode).toBe(-1);
     expect(r.exitCode).toBe(-1);
     expect(r.stderr).toMatch(/program helper .* ended \(SIGKILL\) while this program ran; its outcome is unknown/);
     expect(lost).toHaveLength(1);
-    expect(lost[0]).toMatch(/programs are started directly from now on/);
+    expect(lost[0]).toMatch(/^the program helper \(python3, pid \d+\) ended \(SIGKILL\); in flight 1$/);   // the query is not counted
     const after = await h.runner.run({ argv: ['echo', 'still'] });
     expect(after.stdout).toBe('still\n');
   });
