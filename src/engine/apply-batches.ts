@@ -1,6 +1,6 @@
 import { ExecError, type RunResult } from '../exec/index.js';
 import {
-  knownUndo, parseNftEcho, renderBatches, runtimeArgv, undoKnownUpFront, undoOf,
+  knownUndo, parseNftEcho, renderBatches, runtimeArgv, sideBySide, undoKnownUpFront, undoOf,
   type AppliedCommand, type Batch, type FwCommand, type FwRemoval, type Origin,
 } from '../firewall/index.js';
 import { runStep, type OpScope } from './steps.js';
@@ -27,9 +27,15 @@ Promise<Array<{ cmd: FwCommand; handle: number | undefined; ok: boolean }>> => {
 // because something was already gone, one by one with errors ignored, as libvirt does.
 export const removeCommands = async (scope: OpScope, cmds: readonly FwCommand[], purpose: 'remove' | 'rollback' = 'remove'): Promise<void> => {
   if (cmds.length === 0) return;
-  for (const batch of renderBatches(cmds.map((c) => ({ ...c, ignoreErrors: true })))) {
-    const res = await runStep(scope, { argv: batch.argv, stdin: batch.stdin, commands: batch.commands, purpose });
-    if (res.exitCode !== 0) await runTolerantOneByOne(scope, batch.commands, purpose);
+  // The IPv4 and IPv6 restores side by side, as an apply's (sideBySide says which may); each
+  // member waited for before the next group or an error, so nothing runs on after a failure.
+  for (const group of sideBySide(renderBatches(cmds.map((c) => ({ ...c, ignoreErrors: true }))), 'removal')) {
+    const outcomes = await Promise.allSettled(group.map(async (batch) => {
+      const res = await runStep(scope, { argv: batch.argv, stdin: batch.stdin, commands: batch.commands, purpose });
+      if (res.exitCode !== 0) await runTolerantOneByOne(scope, batch.commands, purpose);
+    }));
+    const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+    if (failed !== undefined) throw failed.reason;
   }
 };
 

@@ -143,13 +143,15 @@ export const parseNftEcho = (commands: readonly FwCommand[], stdout: string): Ar
   });
 };
 
-// Batches that may run at the same time: an iptables-restore and an ip6tables-restore (strict, one
-// each) write different kernel tables (ip and ip6), so neither can flush or race the other; every
-// other batch goes alone, in order. Groups in the order of `batches`.
+// Batches that may run at the same time: an iptables-restore and an ip6tables-restore (one each)
+// write different kernel tables (ip and ip6), so neither can flush or race the other; every other
+// batch goes alone, in order. Groups in the order of `batches`. An apply's batches must be strict
+// (a tolerant one is the checksum rule's retry, kept apart); a removal's are all tolerant (each
+// retried one command at a time if refused, which stays within its own family).
 const SIDE_BY_SIDE = new Set(['iptables-restore', 'ip6tables-restore']);
-const mayJoin = (b: Batch): boolean => !b.ignoreErrors && SIDE_BY_SIDE.has(b.argv[0] ?? '');
 
-export const sideBySide = (batches: readonly Batch[]): Batch[][] => {
+export const sideBySide = (batches: readonly Batch[], kind: 'apply' | 'removal' = 'apply'): Batch[][] => {
+  const mayJoin = (b: Batch): boolean => (kind === 'removal' || !b.ignoreErrors) && SIDE_BY_SIDE.has(b.argv[0] ?? '');
   const groups: Batch[][] = [];
   for (const b of batches) {
     const last = groups[groups.length - 1];

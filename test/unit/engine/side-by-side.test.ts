@@ -27,6 +27,11 @@ describe('sideBySide', () => {
       ['nft'], ['iptables-restore'], ['iptables-restore (tolerant)'], ['iptables-restore'], ['iptables-restore', 'ip6tables-restore'],
     ]);
   });
+
+  it('given a removal, then its tolerant restores of the two families form one group, anything else alone', () => {
+    const groups = sideBySide([batch('iptables-restore', true), batch('ip6tables-restore', true), batch('nft', true), batch('ip6tables-restore', true)], 'removal');
+    expect(groups.map((g) => g.map((b) => b.argv[0]))).toEqual([['iptables-restore', 'ip6tables-restore'], ['nft'], ['ip6tables-restore']]);
+  });
 });
 
 // A runner that answers each restore only once the other restore has started (or after 200 ms, so
@@ -83,6 +88,27 @@ describe('iptables and ip6tables batches side by side', () => {
     const dump = w.fake.dump();
     expect(dump).toMatch(/-A LIBVIRT_FWO -s 192\.168\.101\.0\/24 -i virbr11 -j ACCEPT/);
     expect(dump).toMatch(/-A LIBVIRT_FWO -s 2001:db8:ca2:11::\/64 -i virbr11 -j ACCEPT/);
+  });
+
+  it('given two dual-stack networks on iptables, when they switch to nftables, then the removal restores start before either ends, each after its intent', async () => {
+    const w = await engineWorld({ backend: 'iptables' });
+    await dualStack(w, ['a', 'b']);
+    await runNetworkOps(w.env, ['a', 'b'].map((name) => ({ name, event: { type: 'START' as const, backend: 'iptables' as const } })));
+    const events: string[] = [];
+    w.env.runner = overlapping(w.fake, events);
+    const from = w.records.length;
+
+    const results = await runNetworkOps(w.env, ['a', 'b'].map((name) => ({ name, event: { type: 'SWITCH' as const, to: 'nftables' as const, strategy: 'make-before-break' as const } })));
+
+    expect(results.map((r) => r.status?.backend)).toEqual(['nftables', 'nftables']);
+    expect(events.slice(0, 2)).toEqual(['start iptables-restore', 'start ip6tables-restore']);
+    const recs = w.records.slice(from);
+    const intent = (p: string): number => recs.findIndex((r) => r.type === 'command.intended' && (r.data as { argv: string[] }).argv[0] === p);
+    const finished = (p: string): number => recs.findIndex((r) => r.type === 'command.finished' && (r.data as { argv: string[] }).argv[0] === p);
+    expect((recs[intent('ip6tables-restore')]?.data as { purpose: string }).purpose).toBe('remove');
+    expect(intent('ip6tables-restore')).toBeLessThan(finished('iptables-restore'));
+    expect(w.fake.dump()).not.toMatch(/-A LIBVIRT_\w+ .*virbr1[01]/);   // the iptables rules gone
+    expect(w.fake.dump()).toMatch(/iif "virbr11" oif "virbr11" counter/);   // the nftables rules in
   });
 
   it('given the set-up recorded, when ip6tables-restore fails during a start, then iptables-restore still ends, its rules are taken back, and the error is the ip6tables one', async () => {
