@@ -105,6 +105,8 @@ export const startProgramHelper = async (opts: ProgramHelperOptions = {}): Promi
     return undefined;
   }
   out.unref();
+  (child.stdin as Socket).unref();
+  (child.stderr as Socket).unref();
   child.unref();
 
   const runner: Runner = {

@@ -1,5 +1,7 @@
-import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { repoRoot } from '../support/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HELPER_SCRIPT } from '../../src/exec/helper-script.js';
 import { assertSuccess, createExecaRunner, ExecError, startProgramHelper, type ProgramHelper, type Runner, type RunResult } from '../../src/exec/index.js';
@@ -167,6 +169,17 @@ describe('program helper: what only the helper has', () => {
     expect(lost[0]).toMatch(/^the program helper \(python3, pid \d+\) ended \(SIGKILL\); in flight 1$/);   // the query is not counted
     const after = await h.runner.run({ argv: ['echo', 'still'] });
     expect(after.stdout).toBe('still\n');
+  });
+
+  it('an idle helper does not keep its process alive (the helper then ends at end of input)', () => {
+    const script = `import { startProgramHelper } from ${JSON.stringify(join(repoRoot, 'dist/src/exec/index.js'))};
+      const h = await startProgramHelper(); const r = await h.runner.run({ argv: ['echo', 'hi'] }); console.log(r.stdout.trim(), h.pid);`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20_000 });
+    expect(r.signal).toBeNull();   // not killed by the timeout: it exited by itself
+    expect(r.status).toBe(0);
+    const [said, pid] = r.stdout.trim().split(' ');
+    expect(said).toBe('hi');
+    return expect.poll(() => existsSync(`/proc/${pid ?? ''}`), { timeout: 5000 }).toBe(false);
   });
 
   it('close lets a running program finish', async () => {
