@@ -9,7 +9,7 @@ import { aborted, fileChanges, dirChanges, ownRulesetEvents, signals } from './s
 
 // The daemon's exit status when its program helper died under a running program: the operation
 // failed (1, not 0, so systemd restarts it).
-export const HELPER_LOST_EXIT = 1;
+const HELPER_LOST_EXIT = 1;
 
 export interface DaemonOptions {
   stateDir: string;
@@ -59,7 +59,7 @@ export const runDaemon = async (opts: DaemonOptions, stop: AbortSignal): Promise
   ensureDir(logDir(opts.stateDir));
   let helper: ProgramHelper | undefined;
   if (opts.runner === undefined) {
-    helper = opts.programs === 'direct' ? undefined : await startProgramHelper({ onLost: (why, unsure) => { helperLost(why, unsure); } });
+    helper = opts.programs === 'direct' ? undefined : await startProgramHelper({ onLost: helperLost });
     opts.say(helper === undefined ? 'programs are started directly' : `programs are started by a helper (python3, pid ${helper.pid})`);
   }
   const runner = opts.runner ?? helper?.runner;

@@ -27,14 +27,12 @@ Promise<Array<{ cmd: FwCommand; handle: number | undefined; ok: boolean }>> => {
 // because something was already gone, one by one with errors ignored, as libvirt does.
 export const removeCommands = async (scope: OpScope, cmds: readonly FwCommand[], purpose: 'remove' | 'rollback' = 'remove'): Promise<void> => {
   if (cmds.length === 0) return;
-  // The IPv4 and IPv6 restores side by side, as an apply's (sideBySide says which may); each
-  // member waited for before the next group or an error, so nothing runs on after a failure.
+  // The IPv4 and IPv6 restores side by side, as an apply's (sideBySide says which may).
   for (const group of sideBySide(renderBatches(cmds.map((c) => ({ ...c, ignoreErrors: true }))), 'removal')) {
-    const outcomes = await Promise.allSettled(group.map(async (batch) => {
+    const failed = await allMembers(group, async (batch) => {
       const res = await runStep(scope, { argv: batch.argv, stdin: batch.stdin, commands: batch.commands, purpose });
       if (res.exitCode !== 0) await runTolerantOneByOne(scope, batch.commands, purpose);
-    }));
-    const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+    });
     if (failed !== undefined) throw failed.reason;
   }
 };
@@ -95,15 +93,22 @@ export const applyBatch = async (scope: OpScope, batch: Batch, origins: Map<FwCo
   });
 };
 
-// Runs a group of batches that may run side by side (sideBySide, in the firewall layer), waiting for every member before it reports: a failed member has
-// taken back its own batch (applyBatch), the others' undo is in `applied`. The first failed batch
-// goes to `failed`, then its error is thrown.
+// Runs every member of a group side by side and waits for all of them, so that nothing runs on
+// after a failure; the first member that failed, if any, with its error.
+const allMembers = async (group: readonly Batch[], run: (b: Batch) => Promise<void>): Promise<{ batch: Batch; reason: unknown } | undefined> => {
+  const outcomes = await Promise.allSettled(group.map(run));
+  const i = outcomes.findIndex((o) => o.status === 'rejected');
+  return i < 0 ? undefined : { batch: group[i]!, reason: (outcomes[i] as PromiseRejectedResult).reason };
+};
+
+// Runs a group of batches that may run side by side (sideBySide, in the firewall layer): a failed
+// member has taken back its own batch (applyBatch), the others' undo is in `applied`. The first
+// failed batch goes to `failed`, then its error is thrown.
 export const applyGroup = async (
   scope: OpScope, group: readonly Batch[], origins: Map<FwCommand, Origin>, applied: AppliedSoFar, failed: (b: Batch) => void,
 ): Promise<void> => {
-  const outcomes = await Promise.allSettled(group.map((b) => applyBatch(scope, b, origins, applied)));
-  const i = outcomes.findIndex((o) => o.status === 'rejected');
-  if (i < 0) return;
-  failed(group[i]!);
-  throw (outcomes[i] as PromiseRejectedResult).reason;
+  const f = await allMembers(group, (b) => applyBatch(scope, b, origins, applied));
+  if (f === undefined) return;
+  failed(f.batch);
+  throw f.reason;
 };

@@ -8,6 +8,7 @@ import { closeEngineWorlds, casesDir, engineWorld, type EngineWorld } from '../.
 import { defineNetwork, runNetworkOps } from '../../../src/engine/index.js';
 import { sideBySide, type Batch } from '../../../src/firewall/index.js';
 import type { RunRequest, RunResult, Runner } from '../../../src/exec/types.js';
+import type { LogRecord } from '../../../state/index.js';
 
 afterEach(closeEngineWorlds);
 
@@ -63,6 +64,10 @@ const dualStack = async (w: EngineWorld, names: string[]): Promise<void> => {
   }
 };
 
+// Where the first record of `type` for program `prog` is among `recs`.
+const runOf = (recs: readonly LogRecord[], type: 'command.intended' | 'command.finished', prog: string): number =>
+  recs.findIndex((r) => r.type === type && (r.data as { argv: string[] }).argv[0] === prog);
+
 describe('iptables and ip6tables batches side by side', () => {
   it('given two dual-stack networks on nftables, when they switch to iptables, then both restores start before either ends, each after its intent', async () => {
     const w = await engineWorld({ backend: 'iptables' });
@@ -80,8 +85,8 @@ describe('iptables and ip6tables batches side by side', () => {
     expect(results.map((r) => r.status?.backend)).toEqual(['iptables', 'iptables']);
     expect(events.slice(0, 2)).toEqual(['start iptables-restore', 'start ip6tables-restore']);
     const recs = w.records.slice(from);
-    const intent = (p: string): number => recs.findIndex((r) => r.type === 'command.intended' && (r.data as { argv: string[] }).argv[0] === p);
-    const finished = (p: string): number => recs.findIndex((r) => r.type === 'command.finished' && (r.data as { argv: string[] }).argv[0] === p);
+    const intent = (p: string): number => runOf(recs, 'command.intended', p);
+    const finished = (p: string): number => runOf(recs, 'command.finished', p);
     expect(intent('iptables-restore')).toBeGreaterThanOrEqual(0);
     expect(intent('ip6tables-restore')).toBeGreaterThan(intent('iptables-restore'));
     expect(intent('ip6tables-restore')).toBeLessThan(finished('iptables-restore'));
@@ -103,8 +108,8 @@ describe('iptables and ip6tables batches side by side', () => {
     expect(results.map((r) => r.status?.backend)).toEqual(['nftables', 'nftables']);
     expect(events.slice(0, 2)).toEqual(['start iptables-restore', 'start ip6tables-restore']);
     const recs = w.records.slice(from);
-    const intent = (p: string): number => recs.findIndex((r) => r.type === 'command.intended' && (r.data as { argv: string[] }).argv[0] === p);
-    const finished = (p: string): number => recs.findIndex((r) => r.type === 'command.finished' && (r.data as { argv: string[] }).argv[0] === p);
+    const intent = (p: string): number => runOf(recs, 'command.intended', p);
+    const finished = (p: string): number => runOf(recs, 'command.finished', p);
     expect((recs[intent('ip6tables-restore')]?.data as { purpose: string }).purpose).toBe('remove');
     expect(intent('ip6tables-restore')).toBeLessThan(finished('iptables-restore'));
     expect(w.fake.dump()).not.toMatch(/-A LIBVIRT_\w+ .*virbr1[01]/);   // the iptables rules gone
